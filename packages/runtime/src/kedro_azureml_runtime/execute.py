@@ -1,0 +1,116 @@
+"""``kedro azureml execute``: run node(s) of a Kedro pipeline inside one Azure ML step.
+
+A full ``KedroSession`` runs them, so every hook of ``settings.py`` and of installed plugins fires as
+in ``kedro run --nodes``; ``AzurePipelinesRunner`` connects the node's datasets to the folders Azure
+ML mounted for the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from difflib import get_close_matches
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro_azureml_runtime.errors import ExecuteError
+from kedro_azureml_runtime.runner import AzurePipelinesRunner
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
+
+
+def execute_step(
+    *,
+    project_path: Path,
+    env: str | None,
+    pipeline: str,
+    nodes: Sequence[str],
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+    params: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``nodes`` of registered pipeline ``pipeline`` with a full ``KedroSession``.
+
+    Arguments are checked before anything runs or is written: an unknown pipeline or node, an input
+    mount that does not exist, or a mount for a dataset the nodes do not use raise ``ExecuteError``.
+
+    Args:
+        project_path: the Kedro project's root folder (bootstrapped by the caller, as the Kedro CLI
+            does).
+        env: the Kedro configuration environment.
+        pipeline: the registered pipeline the nodes belong to.
+        nodes: names of the nodes to run; several run in topological order.
+        inputs: dataset name to the folder mounted for it as an input.
+        outputs: dataset name to the folder mounted for it as an output.
+        params: runtime parameters, as ``kedro run --params``.
+
+    Returns:
+        What ``KedroSession.run`` returns: the free outputs of the nodes.
+    """
+    from kedro.framework.session import KedroSession
+
+    selected = select_nodes(pipeline, nodes)
+    check_mounts(selected, inputs, outputs)
+    for folder in outputs.values():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+    runner = AzurePipelinesRunner(inputs=inputs, outputs=outputs)
+    with KedroSession.create(
+        project_path=project_path, env=env, runtime_params=dict(params or {}) or None
+    ) as session:
+        return session.run(pipeline_names=[pipeline], node_names=list(nodes), runner=runner)
+
+
+def select_nodes(pipeline: str, nodes: Sequence[str]) -> Pipeline:
+    """The part of registered pipeline ``pipeline`` made of ``nodes``, checking every name."""
+    from kedro.framework.project import pipelines
+
+    set_requested = getattr(pipelines, "set_requested", None)  # Kedro >= 1.6 loads pipelines lazily
+    if set_requested is not None:
+        set_requested([pipeline])
+    try:
+        registered = pipelines[pipeline]
+    except KeyError:
+        if set_requested is not None:
+            set_requested(None)
+        raise ExecuteError(
+            f"pipeline {pipeline!r} is not registered{_did_you_mean(pipeline, list(pipelines))}: "
+            "check --pipeline against register_pipelines() in pipeline_registry.py."
+        ) from None
+    if not nodes:
+        raise ExecuteError("no node given: pass --node NAME (repeat it for several nodes).")
+    known = {node.name for node in registered.nodes}
+    for name in nodes:
+        if name not in known:
+            raise ExecuteError(
+                f"node {name!r} is not in pipeline {pipeline!r}{_did_you_mean(name, known)}: "
+                "recompile the job after renaming nodes (`kedro azureml compile`)."
+            )
+    return registered.filter(node_names=list(nodes))
+
+
+def check_mounts(selected: Pipeline, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    """Every mount names a dataset the nodes use in that direction; input folders exist."""
+    node_names = ", ".join(sorted(node.name for node in selected.nodes))
+    reads, writes = selected.inputs(), selected.all_outputs()
+    for name, folder in inputs.items():
+        if name not in reads:
+            raise ExecuteError(
+                f"--az-input {name}: node(s) {node_names} do not read {name!r}"
+                f"{_did_you_mean(name, reads)}; inputs they read: {', '.join(sorted(reads))}."
+            )
+        if not Path(folder).exists():
+            raise ExecuteError(f"--az-input {name}: the mounted path {folder} does not exist.")
+    for name, folder in outputs.items():
+        if name not in writes:
+            raise ExecuteError(
+                f"--az-output {name}: node(s) {node_names} do not write {name!r}"
+                f"{_did_you_mean(name, writes)}; outputs they write: {', '.join(sorted(writes))}."
+            )
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise ExecuteError(f"--az-output {name}: {folder} exists and is not a folder.")
+
+
+def _did_you_mean(name: str, candidates: Any) -> str:
+    matches = get_close_matches(name, sorted(candidates), n=3)
+    return f" (did you mean {' or '.join(repr(match) for match in matches)}?)" if matches else ""

@@ -1,0 +1,1 @@
+"""Hooks the runtime registers through the ``kedro.hooks`` entry point: ``settings.py`` needs nothing."""
