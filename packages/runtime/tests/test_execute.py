@@ -273,3 +273,70 @@ def test_declared_dataset_that_cannot_be_mounted_is_refused(make_project, mounts
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+FLAKY = """
+
+def flaky(seed):
+    import pathlib
+
+    marker = pathlib.Path("flaky.marker")
+    if not marker.exists():
+        marker.write_text("failed once")
+        raise RuntimeError("first attempt fails")
+    return seed
+"""
+
+
+@pytest.mark.parametrize(("retries", "code"), [("0", 1), ("1", 0)])
+def test_retries_run_a_failing_node_again_inside_the_step(make_project, mounts, retries, code):
+    project = make_project(
+        nodes=[NodeSpec("shaky", "flaky", ["params:seed"], ["out"])], extra_functions=FLAKY
+    )
+
+    result = project.kedro(
+        "azureml",
+        "execute",
+        "-n",
+        "shaky",
+        "--retries",
+        retries,
+        "--az-output",
+        "out",
+        str(mounts / "o"),
+    )
+
+    assert result.returncode == code, result.stderr
+    if code == 0:
+        assert "Attempt 1 of 2 failed" in result.stderr + result.stdout
+        assert _load(mounts / "o") == 1
+
+
+def test_load_versions_pick_the_version_a_step_reads(make_project, mounts):
+    catalog = {
+        "model": {"type": "pickle.PickleDataset", "filepath": "data/model.pkl", "versioned": True}
+    }
+    project = make_project(nodes=[NodeSpec("use", "add_one", ["model"], ["out"])], catalog=catalog)
+    for version, value in (("2026-01-01T00.00.00.000Z", 10), ("2026-02-01T00.00.00.000Z", 20)):
+        folder = project.path / "data" / "model.pkl" / version
+        folder.mkdir(parents=True)
+        (folder / "model.pkl").write_bytes(pickle.dumps(value))
+
+    latest = project.kedro(
+        "azureml", "execute", "-n", "use", "--az-output", "out", str(mounts / "a")
+    )
+    pinned = project.kedro(
+        "azureml",
+        "execute",
+        "-n",
+        "use",
+        "--load-versions",
+        "model:2026-01-01T00.00.00.000Z",
+        "--az-output",
+        "out",
+        str(mounts / "b"),
+    )
+
+    assert latest.returncode == 0 and pinned.returncode == 0, latest.stderr + pinned.stderr
+    assert _load(mounts / "a") == 21
+    assert _load(mounts / "b") == 11

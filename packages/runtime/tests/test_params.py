@@ -43,3 +43,15 @@ def test_malformed_params_say_how_to_write_them(text, message):
 def test_json_must_be_an_object():
     with pytest.raises(ParamsError, match="must be an object"):
         parse_params("[1, 2]")
+
+
+def test_parse_load_versions():
+    from kedro_azureml_runtime.params import parse_load_versions
+
+    assert parse_load_versions("") == {}
+    assert parse_load_versions("a:2026-01-01T00.00.00.000Z, b:v2") == {
+        "a": "2026-01-01T00.00.00.000Z",
+        "b": "v2",
+    }
+    with pytest.raises(ParamsError, match="is not dataset_name:version"):
+        parse_load_versions("a")

@@ -149,6 +149,18 @@ def azureml() -> None:
     default="",
     help="Runtime parameters: a JSON object, or Kedro's key=value,key2.sub=value2 syntax.",
 )
+@click.option(
+    "--load-versions",
+    default="",
+    help="Dataset versions to load, as Kedro's dataset_name:YYYY-MM-DDThh.mm.ss.sssZ,...",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=0,
+    show_default=True,
+    help="Run the node(s) again, up to this many times, when they fail (a new session each time).",
+)
 @click.pass_obj
 def execute(
     metadata: Any,
@@ -158,6 +170,8 @@ def execute(
     az_inputs: tuple[tuple[str, str], ...],
     az_outputs: tuple[tuple[str, str], ...],
     params: str,
+    load_versions: str,
+    retries: int,
 ) -> None:
     """Run node(s) of a pipeline inside an Azure ML step, with every hook of a `kedro run`.
 
@@ -165,7 +179,7 @@ def execute(
     """
     from kedro_azureml_runtime.errors import AzureMLRuntimeError
     from kedro_azureml_runtime.execute import execute_step
-    from kedro_azureml_runtime.params import parse_params
+    from kedro_azureml_runtime.params import parse_load_versions, parse_params
 
     try:
         execute_step(
@@ -176,6 +190,8 @@ def execute(
             inputs=dict(az_inputs),
             outputs=dict(az_outputs),
             params=parse_params(params),
+            load_versions=parse_load_versions(load_versions),
+            retries=retries,
         )
     except AzureMLRuntimeError as exc:
         raise click.ClickException(str(exc)) from exc

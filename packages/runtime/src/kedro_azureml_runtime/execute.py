@@ -7,6 +7,7 @@ ML mounted for the step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
@@ -18,6 +19,8 @@ from kedro_azureml_runtime.runner import AzurePipelinesRunner
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
 
+logger = logging.getLogger(__name__)
+
 
 def execute_step(
     *,
@@ -28,6 +31,8 @@ def execute_step(
     inputs: Mapping[str, str],
     outputs: Mapping[str, str],
     params: Mapping[str, Any] | None = None,
+    load_versions: Mapping[str, str] | None = None,
+    retries: int = 0,
 ) -> dict[str, Any]:
     """Run ``nodes`` of registered pipeline ``pipeline`` with a full ``KedroSession``.
 
@@ -43,22 +48,62 @@ def execute_step(
         inputs: dataset name to the folder mounted for it as an input.
         outputs: dataset name to the folder mounted for it as an output.
         params: runtime parameters, as ``kedro run --params``.
+        load_versions: dataset name to the version to load, as ``kedro run --load-versions``.
+        retries: how many more times to run the nodes when they fail. Azure ML command steps have
+            no retry setting, so the step retries itself; each attempt is a new ``KedroSession``
+            (hooks fire again, outputs are overwritten).
 
     Returns:
         What ``KedroSession.run`` returns: the free outputs of the nodes.
     """
-    from kedro.framework.session import KedroSession
-
     selected = select_nodes(pipeline, nodes)
     check_mounts(selected, inputs, outputs)
     for folder in outputs.values():
         Path(folder).mkdir(parents=True, exist_ok=True)
 
+    attempt = 1
+    while True:
+        try:
+            return _run_once(
+                project_path, env, pipeline, nodes, inputs, outputs, params, load_versions
+            )
+        except ExecuteError:
+            raise
+        except Exception as exc:
+            if attempt > retries:
+                raise
+            logger.warning(
+                "Attempt %d of %d failed (%s: %s); running the step again.",
+                attempt,
+                retries + 1,
+                type(exc).__name__,
+                exc,
+            )
+            attempt += 1
+
+
+def _run_once(
+    project_path: Path,
+    env: str | None,
+    pipeline: str,
+    nodes: Sequence[str],
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+    params: Mapping[str, Any] | None,
+    load_versions: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    from kedro.framework.session import KedroSession
+
     runner = AzurePipelinesRunner(inputs=inputs, outputs=outputs)
     with KedroSession.create(
         project_path=project_path, env=env, runtime_params=dict(params or {}) or None
     ) as session:
-        return session.run(pipeline_names=[pipeline], node_names=list(nodes), runner=runner)
+        return session.run(
+            pipeline_names=[pipeline],
+            node_names=list(nodes),
+            runner=runner,
+            load_versions=dict(load_versions or {}) or None,
+        )
 
 
 def select_nodes(pipeline: str, nodes: Sequence[str]) -> Pipeline:

@@ -54,6 +54,24 @@ def parse_params(text: str) -> dict[str, Any]:
     return params
 
 
+def parse_load_versions(text: str) -> dict[str, str]:
+    """Parse ``--load-versions``: Kedro's ``dataset_name:version,other:version`` syntax.
+
+    Raises:
+        ParamsError: an item is not ``name:version``.
+    """
+    versions: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, version = item.partition(":")
+        if not sep or not name.strip() or not version.strip():
+            raise ParamsError(
+                f"--load-versions item {item!r} is not dataset_name:version, such as "
+                "model:2026-01-31T08.00.00.000Z."
+            )
+        versions[name.strip()] = version.strip()
+    return versions
+
+
 def _convert(raw: str) -> Any:
     for kind in (int, float):
         try:
