@@ -1,0 +1,210 @@
+"""``jobs``: what ``kedro azureml compile/run/schedule -j <job>`` deploys, and how."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from kedro_azureml_deploy.config.schedule import ScheduleConfig
+from kedro_azureml_deploy.config.strict_model import StrictModel
+
+_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
+_ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+_SECONDS_PER_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _experiment_name(value: str) -> str:
+    if not _EXPERIMENT_NAME.fullmatch(value):
+        raise ValueError(
+            f"`{value}` is not an experiment name: use letters, digits, `_` and `-` (starting with "
+            "a letter or digit), at most 255 characters"
+        )
+    return value
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_VAR_NAME.fullmatch(value):
+        raise ValueError(
+            f"`{value}` is not an environment variable name: use letters, digits and `_`, not "
+            "starting with a digit"
+        )
+    return value
+
+
+def _seconds(value: Any) -> Any:
+    """A duration in seconds from ``"90s"``, ``"30m"``, ``"2h"``, ``"1d"`` or combinations such
+    as ``"1h30m"``; anything else is left for the integer validation."""
+    if not isinstance(value, str) or value.strip().isdigit():
+        return value
+    match = _DURATION.fullmatch(value.strip())
+    if not value.strip() or match is None:
+        raise ValueError(
+            f"`{value}` is not a duration: give seconds (`3600`) or a duration such as `90s`, "
+            "`30m`, `2h` or `1h30m`"
+        )
+    return sum(_SECONDS_PER_UNIT[unit] * int(n) for unit, n in match.groupdict().items() if n)
+
+
+def _schedule_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "schedule name"
+    if isinstance(value, dict | ScheduleConfig):
+        return "inline schedule"
+    return None
+
+
+ScheduleReference = Annotated[
+    Annotated[str, Tag("schedule name")] | Annotated[ScheduleConfig, Tag("inline schedule")],
+    Discriminator(
+        _schedule_kind,
+        custom_error_type="schedule_type",
+        custom_error_message="expected the name of an entry under `schedules`, or a schedule "
+        "with `cron` or `recurrence`",
+    ),
+]
+Seconds = Annotated[
+    int,
+    BeforeValidator(_seconds),
+    Field(gt=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": r"^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$", "minLength": 2},
+            ]
+        }
+    ),
+]
+
+
+class PipelineFilter(StrictModel):
+    """Which nodes a job runs: a registered pipeline, narrowed down by the filters of
+    `kedro run`. Filters combine like Kedro's `Pipeline.filter`: a node must pass all of them."""
+
+    pipeline_name: str = Field(
+        default="__default__", min_length=1, description="The registered pipeline to run."
+    )
+    tags: list[str] | None = Field(
+        default=None, min_length=1, description="Only nodes with at least one of these tags."
+    )
+    from_nodes: list[str] | None = Field(
+        default=None, min_length=1, description="Only these nodes and the nodes downstream of them."
+    )
+    to_nodes: list[str] | None = Field(
+        default=None, min_length=1, description="Only these nodes and the nodes upstream of them."
+    )
+    node_names: list[str] | None = Field(
+        default=None, min_length=1, description="Only the nodes with these names."
+    )
+    from_inputs: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only the nodes downstream of these datasets.",
+    )
+    to_outputs: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only the nodes needed to produce these datasets.",
+    )
+    node_namespaces: list[str] | None = Field(
+        default=None, min_length=1, description="Only the nodes in these namespaces."
+    )
+
+    def filter_kwargs(self) -> dict[str, list[str]]:
+        """The filters that are set, as keyword arguments of Kedro's ``Pipeline.filter``."""
+        names = (
+            "tags",
+            "from_nodes",
+            "to_nodes",
+            "node_names",
+            "from_inputs",
+            "to_outputs",
+            "node_namespaces",
+        )
+        return {name: value for name in names if (value := getattr(self, name)) is not None}
+
+
+class JobConfig(StrictModel):
+    """A job: the nodes it runs, where, and with which settings of the Azure ML pipeline job."""
+
+    pipeline: PipelineFilter = Field(
+        default_factory=PipelineFilter,
+        description="The nodes the job runs; the whole `__default__` pipeline when left out.",
+    )
+    experiment_name: Annotated[str, AfterValidator(_experiment_name)] | None = Field(
+        default=None,
+        description="The Azure ML experiment the job's runs are grouped under; the job's name "
+        "when left out.",
+    )
+    display_name: str | None = Field(
+        default=None, description="The run's name in Azure ML studio; the job's name when left out."
+    )
+    description: str | None = Field(default=None, description="The run's description.")
+    tags: dict[str, str] = Field(
+        default={}, description="Azure ML tags of the pipeline job, a mapping of strings."
+    )
+    workspace: str = Field(
+        default="__default__", description="The entry of `workspace` the job is submitted to."
+    )
+    compute: str | None = Field(
+        default=None,
+        description="The entry of `compute` for nodes no tag routes elsewhere; "
+        "`__default__` when left out.",
+    )
+    environment: str | None = Field(
+        default=None,
+        description="The entry of `environment` for nodes no tag routes elsewhere; "
+        "`__default__` when left out.",
+    )
+    schedule: ScheduleReference | None = Field(
+        default=None,
+        description="When `kedro azureml schedule` makes the job run: the name of an entry of "
+        "`schedules`, or a schedule written in place.",
+    )
+    timeout: Seconds | None = Field(
+        default=None,
+        description="The longest a step may run before Azure ML stops it: seconds, or a duration "
+        "such as `90s`, `30m`, `2h` or `1h30m`. No limit when left out.",
+    )
+    retries: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="How many times a failed step runs again (0-10) before it counts as failed.",
+    )
+    env_vars: dict[Annotated[str, AfterValidator(_env_var_name)], str] = Field(
+        default={}, description="Environment variables of every step, a mapping of strings."
+    )
+    continue_on_step_failure: bool = Field(
+        default=False,
+        description="Keep running the steps that do not depend on a failed step.",
+    )
+    force_rerun: bool = Field(
+        default=False,
+        description="Run every step even when Azure ML holds outputs it could reuse.",
+    )
+    step_reuse: bool = Field(
+        default=False,
+        description="Let Azure ML reuse a step's outputs from an earlier run when its code, "
+        "inputs and settings are unchanged. Off by default: a node may read data Azure ML cannot "
+        "see change.",
+    )
+
+    @model_validator(mode="after")
+    def _reuse_or_rerun(self) -> JobConfig:
+        if self.force_rerun and self.step_reuse:
+            raise ValueError(
+                "`force_rerun: true` turns `step_reuse: true` off; keep only one of them"
+            )
+        return self

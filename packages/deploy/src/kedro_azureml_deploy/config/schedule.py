@@ -1,0 +1,178 @@
+"""``schedules``: when Azure ML runs a job on its own, by cron expression or by recurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+
+from kedro_azureml_deploy.config.cron import check_cron_expression
+from kedro_azureml_deploy.config.problems import ConfigProblems, Problem
+from kedro_azureml_deploy.config.strict_model import StrictModel
+from kedro_azureml_deploy.config.time_zones import windows_time_zone
+
+
+def _without_offset(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        raise ValueError(
+            f"`{value.isoformat()}` has a UTC offset; write the time without one (e.g. "
+            f"`{value.replace(tzinfo=None).isoformat()}`): it is read in the schedule's `time_zone`"
+        )
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(windows_time_zone)]
+LocalDateTime = Annotated[datetime, AfterValidator(_without_offset)]
+
+_TIME_ZONE = (
+    "The time zone of the schedule and of its start and end times: an IANA name "
+    "(`Europe/Paris`) or a Windows id (`Romance Standard Time`), kept as the Windows id Azure ML "
+    "expects."
+)
+_START_TIME = (
+    "When the schedule starts, a local time in `time_zone` without a UTC offset, e.g. "
+    "`2025-01-31T06:00:00`. Defaults to when the schedule is created."
+)
+_END_TIME = (
+    "When the schedule stops, a local time in `time_zone` after `start_time`. Never when left out."
+)
+
+
+def _time_window_problems(start_time: datetime | None, end_time: datetime | None) -> list[Problem]:
+    if start_time is None or end_time is None or start_time < end_time:
+        return []
+    return [
+        Problem(
+            ("end_time",),
+            f"`{end_time.isoformat()}` is not after start_time `{start_time.isoformat()}`; "
+            "move one of them",
+        )
+    ]
+
+
+class RecurrencePattern(StrictModel):
+    """At which times of the day, and on which days, a recurrence schedule fires."""
+
+    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
+        min_length=1, description="Hours of the day (0-23) the schedule fires at."
+    )
+    minutes: list[Annotated[int, Field(ge=0, le=59)]] = Field(
+        min_length=1, description="Minutes of the hour (0-59) the schedule fires at."
+    )
+    week_days: (
+        list[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]]
+        | None
+    ) = Field(
+        default=None,
+        min_length=1,
+        description="Days of the week, `monday` to `sunday`. Frequency `week` or `month` only.",
+    )
+    month_days: list[Annotated[int, Field(ge=1, le=31)]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Days of the month (1-31); a month without that day is skipped. Frequency "
+        "`month` only.",
+    )
+
+    @field_validator("week_days", mode="before")
+    @classmethod
+    def _lowercase_week_days(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [day.lower() if isinstance(day, str) else day for day in value]
+        return value
+
+
+class CronSchedule(StrictModel):
+    """A schedule that fires when a cron expression matches, in its time zone."""
+
+    expression: Annotated[str, AfterValidator(check_cron_expression)] = Field(
+        description="Five fields, `minute hour day-of-month month day-of-week`, e.g. "
+        "`0 6 * * MON-FRI`. Each field is `*`, a value, a range `a-b`, a step `*/n` or `a-b/n`, or "
+        "a list of those; months and days of the week also take names (`JAN`, `MON`). Day of week "
+        "0 is Sunday."
+    )
+    time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
+    start_time: LocalDateTime | None = Field(default=None, description=_START_TIME)
+    end_time: LocalDateTime | None = Field(default=None, description=_END_TIME)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> CronSchedule:
+        problems = _time_window_problems(self.start_time, self.end_time)
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+
+class RecurrenceSchedule(StrictModel):
+    """A schedule that fires every `interval` `frequency` units, optionally at the times of a
+    pattern."""
+
+    frequency: Literal["minute", "hour", "day", "week", "month"] = Field(
+        description="The unit of time between runs."
+    )
+    interval: int = Field(
+        default=1, ge=1, description="How many `frequency` units pass between runs."
+    )
+    time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
+    start_time: LocalDateTime | None = Field(default=None, description=_START_TIME)
+    end_time: LocalDateTime | None = Field(default=None, description=_END_TIME)
+    schedule: RecurrencePattern | None = Field(
+        default=None,
+        description="The times (and days) to fire at, for frequency `day`, `week` or `month`. "
+        "Without it, runs follow `start_time`, `frequency` and `interval`.",
+    )
+
+    @model_validator(mode="after")
+    def _pattern_fits_frequency(self) -> RecurrenceSchedule:
+        pattern, frequency = self.schedule, self.frequency
+        problems = _time_window_problems(self.start_time, self.end_time)
+        if pattern is not None and frequency in ("minute", "hour"):
+            problems.append(
+                Problem(
+                    ("schedule",),
+                    f"a pattern applies to frequency day, week or month, not `{frequency}`; "
+                    "remove `schedule`, or use a cron schedule",
+                )
+            )
+        elif pattern is not None:
+            if pattern.week_days is not None and frequency == "day":
+                problems.append(
+                    Problem(
+                        ("schedule", "week_days"),
+                        "applies to frequency week or month, not `day`; remove it or change "
+                        "`frequency`",
+                    )
+                )
+            if pattern.month_days is not None and frequency != "month":
+                problems.append(
+                    Problem(
+                        ("schedule", "month_days"),
+                        f"applies to frequency month, not `{frequency}`; remove it or set "
+                        "`frequency: month`",
+                    )
+                )
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+
+class ScheduleConfig(StrictModel):
+    """A named schedule: exactly one of `cron` and `recurrence`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["cron"]}, {"required": ["recurrence"]}]}
+    )
+
+    cron: CronSchedule | None = Field(default=None, description="Fire on a cron expression.")
+    recurrence: RecurrenceSchedule | None = Field(
+        default=None, description="Fire every `interval` `frequency` units."
+    )
+
+    @model_validator(mode="after")
+    def _cron_or_recurrence(self) -> ScheduleConfig:
+        if self.cron is not None and self.recurrence is not None:
+            raise ValueError("give either `cron` or `recurrence`, not both")
+        if self.cron is None and self.recurrence is None:
+            raise ValueError("give `cron` (an expression) or `recurrence` (a frequency)")
+        return self
