@@ -24,7 +24,7 @@ DEPLOY_DISTRIBUTION = "kedro-azureml-deploy"
 #: The commands ``kedro-azureml-deploy`` contributes. With only the runtime installed they answer
 #: with a one-line install hint instead of "No such command". A test keeps this list equal to the
 #: deploy package's entry points.
-DEPLOY_COMMANDS: tuple[str, ...] = ("info", "schema")
+DEPLOY_COMMANDS: tuple[str, ...] = ("compile", "info", "schema")
 
 
 def _contributed_commands() -> dict[str, EntryPoint]:

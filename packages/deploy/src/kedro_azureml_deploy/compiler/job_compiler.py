@@ -1,0 +1,383 @@
+"""Compile a Kedro pipeline into an Azure ML pipeline job: one command step per node.
+
+``compile_job`` is a pure function of the config, the pipeline, the catalog and the options: no
+network, no credential, no absolute path of this machine in its output, and time linear in the
+number of nodes and datasets (one pass over the nodes; every lookup is a dictionary).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kedro_azureml_deploy.compiler.compiled_job import (
+    PIPELINE_JOB_SCHEMA,
+    CompiledJob,
+    CompiledStep,
+)
+from kedro_azureml_deploy.compiler.naming import unique_names
+from kedro_azureml_deploy.compiler.preflight import Crossing, Travel, classify
+from kedro_azureml_deploy.compiler.routing import route_by_tags
+from kedro_azureml_deploy.errors import CompileError
+from kedro_azureml_runtime.datasets import AzureMLAssetDataset
+from kedro_azureml_runtime.distributed import DistributedConfig, Framework, distributed_config
+
+if TYPE_CHECKING:
+    from kedro.io import CatalogProtocol
+    from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
+
+    from kedro_azureml_deploy.config import AzureMLConfig, EnvironmentConfig, JobConfig
+
+#: Datasets that travel through a mount, so ``execute`` gets ``--az-input/--az-output`` for them.
+MOUNTED = {Travel.PIPELINE_DATASET, Travel.ASSET, Travel.INTERMEDIATE}
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What the command line adds to a job of ``azureml.yml``.
+
+    Attributes:
+        env: the Kedro environment the steps run with (``KEDRO_ENV``).
+        params: runtime parameters passed to every step (``--params``).
+        env_vars: extra environment variables of every step (added to the job's ``env_vars``).
+        load_versions: dataset name to the version every step loads (``--load-versions``).
+        aml_env: an Azure ML environment (``name@latest`` or ``name:version``) for every step,
+            instead of the ``environment`` entries.
+        code_path: the code snapshot folder as the YAML refers to it (relative to where it is read).
+        preflight: check that data crossing steps can travel; only a replay that wants to show
+            what breaks turns it off.
+    """
+
+    env: str = "base"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    load_versions: Mapping[str, str] = field(default_factory=dict)
+    aml_env: str | None = None
+    code_path: str = "."
+    preflight: bool = True
+
+
+def compile_job(
+    *,
+    job_name: str,
+    job: JobConfig,
+    config: AzureMLConfig,
+    pipeline: Pipeline,
+    catalog: CatalogProtocol,
+    options: CompileOptions,
+) -> CompiledJob:
+    """Compile ``pipeline`` (already filtered as ``job.pipeline`` says) into a pipeline job.
+
+    Raises:
+        CompileError: the pipeline is empty, data cannot cross a step boundary (listing every
+            offender with producer, consumers and fix), a node matches two compute or
+            environment entries, an asset output is a ``uri_file``, or a distributed node's size
+            cannot be resolved.
+    """
+    nodes = pipeline.nodes
+    if not nodes:
+        raise CompileError(
+            f"job {job_name!r} selects no node from pipeline {job.pipeline.pipeline_name!r}: "
+            "check its pipeline filters in azureml.yml."
+        )
+    step_names = unique_names(node.name for node in nodes)
+    crossings = _crossings(nodes, catalog)
+    if options.preflight:
+        _raise_on_problems(job_name, crossings)
+    travel = {crossing.dataset: crossing for crossing in crossings.values()}
+    assets = _asset_datasets(nodes, catalog)
+    ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
+
+    producer_step = {dataset: step_names[node.name] for node in nodes for dataset in node.outputs}
+    default_compute = job.compute or "__default__"
+    compiled_steps: list[CompiledStep] = []
+    step_specs: dict[str, dict[str, Any]] = {}
+    for node in nodes:
+        step = step_names[node.name]
+        compute = route_by_tags(
+            node_name=node.name,
+            node_tags=node.tags,
+            entries=config.compute,
+            fallback=default_compute,
+            section="compute",
+        )
+        environment = route_by_tags(
+            node_name=node.name,
+            node_tags=node.tags,
+            entries=config.environment,
+            fallback=job.environment or "__default__",
+            section="environment",
+        )
+        inputs, outputs, args = _node_io(node, travel, assets, ports, producer_step, catalog)
+        spec: dict[str, Any] = {
+            "type": "command",
+            "display_name": node.name,
+            "command": _command(node, args, job, options, config),
+        }
+        if config.execution.mode == "code_upload":
+            spec["code"] = options.code_path
+        spec["environment"] = _environment(config.environment[environment], options)
+        spec["compute"] = f"azureml:{config.compute[compute].cluster_name}"
+        spec["environment_variables"] = _environment_variables(job, options)
+        if inputs:
+            spec["inputs"] = inputs
+        if outputs:
+            spec["outputs"] = outputs
+        if job.timeout:
+            spec["limits"] = {"timeout": job.timeout}
+        spec.update(_distribution(node, catalog))
+        step_specs[step] = spec
+        compiled_steps.append(
+            CompiledStep(
+                name=step,
+                nodes=(node.name,),
+                compute=compute,
+                environment=environment,
+                inputs={name: ports[name] for name in node.inputs if name in ports},
+                outputs={name: ports[name] for name in node.outputs if name in ports},
+                depends_on=tuple(
+                    sorted({producer_step[name] for name in node.inputs if name in travel})
+                ),
+            )
+        )
+
+    return CompiledJob(
+        name=job_name,
+        spec=_pipeline_spec(job_name, job, config, default_compute, step_specs),
+        steps=tuple(compiled_steps),
+        crossings=tuple(crossings.values()),
+        code_directory=config.execution.code_directory
+        if config.execution.mode == "code_upload"
+        else None,
+    )
+
+
+def _crossings(nodes: list[Node], catalog: CatalogProtocol) -> dict[str, Crossing]:
+    """Every dataset one node produces and another consumes, in production order."""
+    producers: dict[str, str] = {}
+    consumers: dict[str, list[str]] = defaultdict(list)
+    for node in nodes:
+        for name in node.outputs:
+            producers[name] = node.name
+        for name in node.inputs:
+            consumers[name].append(node.name)
+    crossings: dict[str, Crossing] = {}
+    for name, producer in producers.items():
+        if name in consumers:
+            kind, problem = classify(name, catalog)
+            crossings[name] = Crossing(name, producer, tuple(consumers[name]), kind, problem)
+    return crossings
+
+
+def _raise_on_problems(job_name: str, crossings: Mapping[str, Crossing]) -> None:
+    problems = [crossing for crossing in crossings.values() if crossing.problem]
+    if problems:
+        lines = "\n".join(f"  - {c.describe()}: {c.problem}." for c in problems)
+        raise CompileError(
+            f"job {job_name!r}: {len(problems)} dataset(s) cannot cross a step boundary on Azure ML:"
+            f"\n{lines}"
+        )
+
+
+def _asset_datasets(nodes: list[Node], catalog: CatalogProtocol) -> dict[str, AzureMLAssetDataset]:
+    found: dict[str, AzureMLAssetDataset] = {}
+    for node in nodes:
+        for name in (*node.inputs, *node.outputs):
+            if name not in found and not name.startswith("params:") and name in catalog:
+                dataset = catalog.get(name)
+                if isinstance(dataset, AzureMLAssetDataset):
+                    found[name] = dataset
+    for node in nodes:
+        for name in node.outputs:
+            if name in found and found[name].azureml_type == "uri_file":
+                raise CompileError(
+                    f"dataset {name!r} (node {node.name!r}) is an AzureMLAssetDataset of type "
+                    "uri_file written by a step: Azure ML cannot register a uri_file output. Use "
+                    "azureml_type: uri_folder for assets that pipeline steps write."
+                )
+    return found
+
+
+def _mounted_names(
+    nodes: list[Node],
+    travel: Mapping[str, Crossing],
+    assets: Mapping[str, AzureMLAssetDataset],
+    catalog: CatalogProtocol,
+) -> list[str]:
+    """Datasets that get an input or output port, in order of first appearance."""
+    names: dict[str, None] = {}
+    for node in nodes:
+        for name in (*node.inputs, *node.outputs):
+            if (
+                name in travel
+                or name in assets
+                or _terminal_pipeline_dataset(name, travel, catalog)
+            ):
+                names.setdefault(name)
+    return list(names)
+
+
+def _terminal_pipeline_dataset(
+    name: str, travel: Mapping[str, Crossing], catalog: CatalogProtocol
+) -> bool:
+    if name in travel or name.startswith("params:") or name == "parameters" or name not in catalog:
+        return False
+    from kedro_azureml_runtime.datasets import AzureMLPipelineDataset
+
+    return isinstance(catalog.get(name), AzureMLPipelineDataset)
+
+
+def _node_io(
+    node: Node,
+    travel: Mapping[str, Crossing],
+    assets: Mapping[str, AzureMLAssetDataset],
+    ports: Mapping[str, str],
+    producer_step: Mapping[str, str],
+    catalog: CatalogProtocol,
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The step's inputs, outputs and the ``--az-input/--az-output`` arguments of its command."""
+    inputs: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    args: list[str] = []
+    for name in node.inputs:
+        if name not in ports:
+            continue
+        port = ports[name]
+        crossing = travel.get(name)
+        if crossing is not None:
+            inputs[port] = f"${{{{parent.jobs.{producer_step[name]}.outputs.{port}}}}}"
+            mounted = crossing.travel in MOUNTED
+        elif name in assets:
+            inputs[port] = _asset_input(assets[name])
+            mounted = True
+        else:  # a pipeline dataset nobody in this job produces: read from the code snapshot
+            continue
+        if mounted:
+            args += ["--az-input", shlex.quote(name), f"${{{{inputs.{port}}}}}"]
+    for name in node.outputs:
+        if name not in ports:
+            continue
+        port = ports[name]
+        crossing = travel.get(name)
+        if name in assets:
+            outputs[port] = {"type": "uri_folder", "name": assets[name].azureml_dataset}
+        else:
+            outputs[port] = {"type": "uri_folder"}
+        if crossing is None or crossing.travel in MOUNTED:
+            args += ["--az-output", shlex.quote(name), f"${{{{outputs.{port}}}}}"]
+    return inputs, outputs, args
+
+
+def _asset_input(dataset: AzureMLAssetDataset) -> dict[str, Any]:
+    reference = (
+        f"azureml:{dataset.azureml_dataset}:{dataset.azureml_version}"
+        if dataset.azureml_version
+        else f"azureml:{dataset.azureml_dataset}@latest"
+    )
+    return {"type": dataset.azureml_type, "path": reference, "mode": "ro_mount"}
+
+
+def _command(
+    node: Node, args: list[str], job: JobConfig, options: CompileOptions, config: AzureMLConfig
+) -> str:
+    parts = [
+        "kedro",
+        "azureml",
+        "execute",
+        "--pipeline",
+        shlex.quote(job.pipeline.pipeline_name),
+        "--node",
+        shlex.quote(node.name),
+    ]
+    if options.params:
+        parts += ["--params", shlex.quote(json.dumps(options.params, sort_keys=True))]
+    if options.load_versions:
+        versions = ",".join(f"{k}:{v}" for k, v in sorted(options.load_versions.items()))
+        parts += ["--load-versions", shlex.quote(versions)]
+    if job.retries:
+        parts += ["--retries", str(job.retries)]
+    command = " ".join(parts + args)
+    if config.execution.mode == "image":
+        command = f"cd {shlex.quote(config.execution.working_directory or '.')} && {command}"
+    return command
+
+
+def _environment(entry: EnvironmentConfig, options: CompileOptions) -> str | dict[str, str]:
+    if options.aml_env:
+        return f"azureml:{options.aml_env}"
+    if entry.image:
+        return {"image": entry.image}
+    return f"azureml:{entry.name}"
+
+
+def _environment_variables(job: JobConfig, options: CompileOptions) -> dict[str, str]:
+    variables = {**job.env_vars, **options.env_vars, "KEDRO_ENV": options.env}
+    return dict(sorted(variables.items()))
+
+
+def _distribution(node: Node, catalog: CatalogProtocol) -> dict[str, Any]:
+    config = distributed_config(node.func)
+    if config is None:
+        return {}
+    instances = _resolve_size(node, config, "num_nodes", catalog)
+    processes = _resolve_size(node, config, "processes_per_node", catalog)
+    if config.framework is Framework.TensorFlow:
+        distribution: dict[str, Any] = {"type": "tensorflow", "worker_count": instances}
+    else:
+        distribution = {
+            "type": config.framework.value,
+            "process_count_per_instance": processes or 1,
+        }
+    return {"distribution": distribution, "resources": {"instance_count": instances}}
+
+
+def _resolve_size(
+    node: Node, config: DistributedConfig, attribute: str, catalog: CatalogProtocol
+) -> int | None:
+    value = getattr(config, attribute)
+    if not isinstance(value, str):
+        return value
+    try:
+        resolved = catalog.load(value)
+    except Exception as exc:
+        raise CompileError(
+            f"node {node.name!r}: @distributed_job {attribute}={value!r} names a parameter that "
+            f"does not exist ({exc}). Add it to conf/base/parameters.yml."
+        ) from None
+    if isinstance(resolved, bool) or not isinstance(resolved, int) or resolved < 1:
+        raise CompileError(
+            f"node {node.name!r}: @distributed_job {attribute}={value!r} is {resolved!r}; it must "
+            "be a positive integer."
+        )
+    return resolved
+
+
+def _pipeline_spec(
+    job_name: str,
+    job: JobConfig,
+    config: AzureMLConfig,
+    default_compute: str,
+    steps: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "$schema": PIPELINE_JOB_SCHEMA,
+        "type": "pipeline",
+        "display_name": job.display_name or job_name,
+        "experiment_name": job.experiment_name or job_name,
+    }
+    if job.description:
+        spec["description"] = job.description
+    if job.tags:
+        spec["tags"] = dict(sorted(job.tags.items()))
+    spec["settings"] = {
+        "default_compute": f"azureml:{config.compute[default_compute].cluster_name}",
+        "continue_on_step_failure": job.continue_on_step_failure,
+        "force_rerun": job.force_rerun or not job.step_reuse,
+    }
+    spec["jobs"] = steps
+    return spec

@@ -1,0 +1,88 @@
+"""A Kedro project opened for deployment: its ``azureml.yml``, pipelines and catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedro_azureml_deploy.errors import CompileError, ConfigError
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
+    from kedro.io import CatalogProtocol
+    from kedro.pipeline import Pipeline
+
+    from kedro_azureml_deploy.config import AzureMLConfig, JobConfig
+
+
+@dataclass
+class KedroProject:
+    """A bootstrapped Kedro project and its validated ``azureml.yml``.
+
+    Attributes:
+        path: the project's root folder.
+        env: the Kedro environment the config, catalog and parameters were loaded with.
+        config: the validated ``azureml.yml``.
+        context: the project's ``KedroContext``.
+    """
+
+    path: Path
+    env: str
+    config: AzureMLConfig
+    context: KedroContext
+
+    @property
+    def catalog(self) -> CatalogProtocol:
+        return self.context.catalog
+
+    def pipeline_of(self, job_name: str, job: JobConfig) -> Pipeline:
+        """The job's pipeline, filtered as its ``pipeline`` section says."""
+        from kedro.framework.project import pipelines
+
+        name = job.pipeline.pipeline_name
+        registered = dict(pipelines)
+        if name not in registered:
+            close = get_close_matches(name, list(registered), n=3)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            raise CompileError(
+                f"job {job_name!r}: pipeline {name!r} is not registered{hint}; registered: "
+                f"{', '.join(sorted(registered))}. Fix jobs.{job_name}.pipeline.pipeline_name."
+            )
+        try:
+            return registered[name].filter(**job.pipeline.filter_kwargs())
+        except ValueError as exc:
+            raise CompileError(
+                f"job {job_name!r}: its pipeline filters select nothing valid ({exc}). Fix "
+                f"jobs.{job_name}.pipeline in azureml.yml."
+            ) from None
+
+
+def open_project(
+    project_path: Path, *, env: str, params: Mapping[str, Any] | None = None
+) -> KedroProject:
+    """Open the Kedro project at ``project_path`` (bootstrapped by the Kedro CLI or the caller).
+
+    Raises:
+        ConfigError: the environment does not exist or ``azureml.yml`` is missing or invalid.
+    """
+    from kedro.config import MissingConfigException
+    from kedro.framework.session import KedroSession
+
+    from kedro_azureml_deploy.config import load_config
+
+    try:
+        session = KedroSession.create(
+            project_path=project_path, env=env, runtime_params=dict(params or {}) or None
+        )
+        context = session.load_context()
+    except MissingConfigException as exc:
+        raise ConfigError(
+            f"Kedro environment {env!r} cannot be loaded ({exc}). Pass an environment that has a "
+            f"folder under conf/ with -e/--env."
+        ) from None
+    conf_source = Path(getattr(context.config_loader, "conf_source", project_path / "conf"))
+    config = load_config(context.config_loader, conf_source=conf_source, env=env)
+    return KedroProject(path=project_path, env=env, config=config, context=context)

@@ -1,0 +1,180 @@
+"""``kedro azureml compile`` in real Kedro projects: files, golden YAML, errors.
+
+Golden files live in ``golden/``; after an intended change, regenerate them with
+``KEDRO_AZUREML_UPDATE_GOLDEN=1 uv run pytest packages/deploy/tests/compiler/test_compile_command.py``
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from project_factory import KedroProject, NodeSpec, pipeline_dataset
+
+GOLDEN = Path(__file__).parent / "golden"
+WORKSPACE = {
+    "__default__": {
+        "subscription_id": "00000000-0000-0000-0000-000000000000",
+        "resource_group": "rg-demo",
+        "name": "ws-demo",
+    }
+}
+
+
+def azureml_yml(jobs: dict, **sections) -> str:
+    config = {
+        "workspace": WORKSPACE,
+        "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
+        "environment": {"__default__": {"name": "kedro-env@latest"}},
+        **sections,
+        "jobs": jobs,
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
+def spaceflights_like(make_project, jobs: dict | None = None, **sections) -> KedroProject:
+    nodes = [
+        NodeSpec("preprocess", "identity", ["params:seed"], ["preprocessed"]),
+        NodeSpec("features", "add_one", ["preprocessed"], ["model_input"], tags=["features"]),
+        NodeSpec("train", "add_one", ["model_input"], ["model"]),
+        NodeSpec("evaluate", "join", ["model", "model_input"], ["metrics"]),
+    ]
+    catalog = {
+        "model_input": pipeline_dataset("model_input.pkl"),
+        "metrics": pipeline_dataset("metrics.pkl"),
+    }
+    return make_project(
+        nodes=nodes,
+        catalog=catalog,
+        extra_files={
+            "conf/base/azureml.yml": azureml_yml(
+                jobs or {"train": {"experiment_name": "demo"}}, **sections
+            )
+        },
+    )
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("KEDRO_AZUREML_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.is_file(), f"missing golden file {path.name}: regenerate (see module docstring)"
+    assert text == path.read_text()
+
+
+def test_compile_writes_the_golden_job_deterministically(make_project):
+    project = spaceflights_like(make_project)
+
+    first = project.kedro("azureml", "compile", check=True)
+    text = (project.path / "azureml-train.yml").read_text()
+    project.kedro("azureml", "compile", check=True)
+
+    assert (project.path / "azureml-train.yml").read_text() == text
+    assert "Compiled job 'train': 4 step(s), 3 dataset(s) crossing steps" in first.stdout
+    assert str(project.path) not in text and "/tmp" not in text
+    check_golden("spaceflights_like.yml", text)
+
+
+def test_compiled_yaml_loads_and_validates_with_azure_ai_ml(make_project):
+    from azure.ai.ml import load_job
+
+    project = spaceflights_like(make_project)
+    target = project.path / "out" / "job.yml"
+    project.kedro("azureml", "compile", "-o", str(target), check=True)
+
+    spec = yaml.safe_load(target.read_text())
+    assert spec["jobs"]["train"]["code"] == ".."  # the project, seen from out/
+    job = load_job(target)
+    assert job._validate().passed
+    assert job.experiment_name == "demo"
+
+
+def test_several_jobs_write_one_file_each(make_project):
+    jobs = {
+        "full": {},
+        "features_only": {"pipeline": {"tags": ["features"]}, "display_name": "Features"},
+    }
+    project = spaceflights_like(make_project, jobs=jobs)
+
+    project.kedro(
+        "azureml", "compile", "-j", "full", "-j", "features_only", "-o", "compiled", check=True
+    )
+
+    full = yaml.safe_load((project.path / "compiled" / "azureml-full.yml").read_text())
+    features = yaml.safe_load((project.path / "compiled" / "azureml-features_only.yml").read_text())
+    assert list(full["jobs"]) == ["preprocess", "features", "train", "evaluate"]
+    assert list(features["jobs"]) == ["features"]
+    check_golden(
+        "features_only.yml", (project.path / "compiled" / "azureml-features_only.yml").read_text()
+    )
+
+
+def _one_error_line(result) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    return result.stderr[result.stderr.index("Error:") :]
+
+
+def test_job_must_be_named_when_several_are_defined(make_project):
+    project = spaceflights_like(make_project, jobs={"a": {}, "b": {}})
+    message = _one_error_line(project.kedro("azureml", "compile"))
+    assert "-j" in message and "a" in message and "b" in message
+
+
+def test_unknown_job_names_close_matches(make_project):
+    project = spaceflights_like(make_project)
+    message = _one_error_line(project.kedro("azureml", "compile", "-j", "trian"))
+    assert "trian" in message and "train" in message
+
+
+def test_project_without_azureml_yml_says_how_to_create_one(make_project):
+    project = make_project(nodes=[NodeSpec("a", "identity", [], ["x"])])
+    message = _one_error_line(project.kedro("azureml", "compile"))
+    assert "azureml.yml" in message
+
+
+def test_preflight_failure_writes_nothing(make_project):
+    project = spaceflights_like(make_project)
+    catalog = project.path / "conf" / "base" / "catalog.yml"
+    catalog.write_text(catalog.read_text() + '"preprocessed": {"type": "MemoryDataset"}\n')
+
+    message = _one_error_line(project.kedro("azureml", "compile"))
+
+    assert "preprocessed (from preprocess to features)" in message
+    assert not (project.path / "azureml-train.yml").exists()
+    project.kedro("azureml", "compile", "--skip-preflight", check=True)
+    assert (project.path / "azureml-train.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "expected"),
+    [
+        (["--params", "lr=0.5"], "command", """--params '{"lr": 0.5}'"""),
+        (["--env-var", "A=1"], "environment_variables", {"A": "1", "KEDRO_ENV": "base"}),
+        (["--aml-env", "custom:2"], "environment", "azureml:custom:2"),
+    ],
+)
+def test_options_reach_every_step(make_project, args, field, expected):
+    project = spaceflights_like(make_project)
+    project.kedro("azureml", "compile", *args, check=True)
+    steps = yaml.safe_load((project.path / "azureml-train.yml").read_text())["jobs"].values()
+    for step in steps:
+        value = step[field]
+        assert (
+            expected in value
+            if isinstance(expected, str) and field == "command"
+            else value == expected
+        )
+
+
+def test_bad_env_var_is_a_usage_error(make_project):
+    project = spaceflights_like(make_project)
+    result = project.kedro("azureml", "compile", "--env-var", "NOEQUALS")
+    assert result.returncode == 2 and "is not KEY=VALUE" in result.stderr
