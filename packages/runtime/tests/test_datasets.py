@@ -214,3 +214,80 @@ def test_plugin_dataset_paths_are_anchored_at_the_project_whatever_the_working_d
 
     assert (project.path / "data" / "nested" / "x.pkl").is_file()
     assert not (elsewhere / "data").exists()
+
+
+VERSIONED_MODEL = {
+    "type": "kedro_azureml_runtime.datasets.AzureMLPipelineDataset",
+    "versioned": True,
+    "dataset": {"type": "pickle.PickleDataset", "filepath": "model.pkl"},
+}
+
+
+def test_versioned_pipeline_dataset_saves_versions_and_loads_the_one_asked_for(make_project):
+    project = make_project(
+        nodes=[
+            NodeSpec("train", "identity", ["params:seed"], ["model"]),
+            NodeSpec("score", "add_one", ["model"], ["score"]),
+        ],
+        catalog={"model": VERSIONED_MODEL, "score": pipeline_dataset("score.pkl")},
+    )
+    project.kedro("run", "--params", "seed=10", check=True)
+    (first,) = [p.name for p in (project.path / "data" / "model.pkl").iterdir()]
+    project.kedro("run", "--params", "seed=20", check=True)
+    assert len(list((project.path / "data" / "model.pkl").iterdir())) == 2
+
+    project.kedro("run", "--nodes", "score", "--load-versions", f"model:{first}", check=True)
+
+    with (project.path / "data" / "score.pkl").open("rb") as stream:
+        assert pickle.load(stream) == 11
+
+
+def test_versioned_dataset_crosses_steps_under_its_mount(make_project, mounts):
+    project = make_project(
+        nodes=[
+            NodeSpec("train", "identity", ["params:seed"], ["model"]),
+            NodeSpec("score", "add_one", ["model"], ["score"]),
+        ],
+        catalog={"model": VERSIONED_MODEL},
+    )
+    project.kedro(
+        "azureml", "execute", "-n", "train", "--az-output", "model", str(mounts / "m"), check=True
+    )
+    (version,) = (mounts / "m" / "model.pkl").iterdir()
+    assert (version / "model.pkl").is_file()
+
+    project.kedro(
+        "azureml",
+        "execute",
+        "-n",
+        "score",
+        "--az-input",
+        "model",
+        str(mounts / "m"),
+        "--az-output",
+        "score",
+        str(mounts / "s"),
+        check=True,
+    )
+    with (mounts / "s" / "data.pickle").open("rb") as stream:
+        assert pickle.load(stream) == 2
+
+
+def test_versioning_a_dataset_that_cannot_be_versioned_names_it_and_the_fix(tmp_path):
+    from kedro.io import Version
+
+    dataset = AzureMLPipelineDataset(
+        {
+            "type": "partitions.PartitionedDataset",
+            "path": "parts",
+            "dataset": "pickle.PickleDataset",
+        },
+        root_dir=str(tmp_path),
+        filepath_arg="path",
+        version=Version(None, None),
+    )
+    with pytest.raises(
+        DatasetError,
+        match=r"PartitionedDataset .*parts.* cannot be versioned: remove `versioned: true`",
+    ):
+        dataset.load()

@@ -340,3 +340,36 @@ def test_load_versions_pick_the_version_a_step_reads(make_project, mounts):
     assert latest.returncode == 0 and pinned.returncode == 0, latest.stderr + pinned.stderr
     assert _load(mounts / "a") == 21
     assert _load(mounts / "b") == 11
+
+
+def test_step_without_conf_local_runs_with_conf_base(make_project, mounts):
+    project = make_project(nodes=[NodeSpec("first", "identity", ["params:seed"], ["out"])])
+    shutil.rmtree(project.path / "conf" / "local")
+
+    result = project.kedro(
+        "azureml",
+        "execute",
+        "-n",
+        "first",
+        "--az-output",
+        "out",
+        str(mounts / "o"),
+        env={"KEDRO_ENV": "local"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "running with conf/base only" in result.stdout + result.stderr
+    assert not (project.path / "conf" / "local").exists()
+    assert _load(mounts / "o") == 1
+
+
+def test_step_with_a_missing_named_environment_says_how_to_fix_it(make_project, mounts):
+    project = make_project(nodes=[NodeSpec("first", "identity", ["params:seed"], ["out"])])
+
+    result = project.kedro(
+        "azureml", "execute", "-n", "first", "-e", "prod", "--az-output", "out", str(mounts / "o")
+    )
+
+    assert result.returncode != 0
+    assert "Error: Kedro environment 'prod' has no folder conf/prod" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -56,6 +56,7 @@ def execute_step(
     Returns:
         What ``KedroSession.run`` returns: the free outputs of the nodes.
     """
+    env = step_env(project_path, env)
     selected = select_nodes(pipeline, nodes)
     check_mounts(selected, inputs, outputs)
     for folder in outputs.values():
@@ -104,6 +105,32 @@ def _run_once(
             runner=runner,
             load_versions=dict(load_versions or {}) or None,
         )
+
+
+def step_env(project_path: Path, env: str | None) -> str | None:
+    """The Kedro environment a step can run with.
+
+    ``conf/local`` holds credentials and is never part of a step's code, yet it is Kedro's default
+    run environment: when it is missing the step runs with ``conf/base`` alone instead of failing
+    with ``MissingConfigException``. Any other missing environment is an error.
+    """
+    from kedro.framework.project import settings
+
+    if env is None or env == "base":
+        return env
+    conf_source = Path(project_path) / settings.CONF_SOURCE
+    if (conf_source / env).is_dir() or not conf_source.is_dir():
+        return env
+    if env == "local":
+        logger.warning(
+            "conf/local is not in this step's code (it never ships: it holds credentials); running "
+            "with conf/base only. Give steps settings through environment variables."
+        )
+        return "base"
+    raise ExecuteError(
+        f"Kedro environment {env!r} has no folder {settings.CONF_SOURCE}/{env} in this step's "
+        "code: ship it (check .amlignore), or compile the job with another -e/--env."
+    )
 
 
 def select_nodes(pipeline: str, nodes: Sequence[str]) -> Pipeline:

@@ -7,7 +7,7 @@ from copy import deepcopy
 from pathlib import PurePath, PurePosixPath
 from typing import Any
 
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import AbstractDataset, DatasetError, Version
 
 from kedro_azureml_runtime.distributed import is_distributed_master
 
@@ -48,6 +48,10 @@ class AzureMLPipelineDataset(AbstractDataset):
           dataset:
             type: pandas.ParquetDataset
             filepath: model_input_table.parquet
+
+    ``versioned: true`` next to ``type`` versions the wrapped dataset with the run's save version,
+    and ``--load-versions`` picks the version to load, as for any Kedro dataset. In a step the
+    versions live under the mount: the producing step saves one, the consuming step loads it.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class AzureMLPipelineDataset(AbstractDataset):
         root_dir: str = "data",
         filepath_arg: str = "filepath",
         metadata: dict[str, Any] | None = None,
+        version: Version | None = None,
     ) -> None:
         """Create the dataset.
 
@@ -68,6 +73,8 @@ class AzureMLPipelineDataset(AbstractDataset):
             filepath_arg: the wrapped dataset's path argument (``path`` for
                 ``partitions.PartitionedDataset``).
             metadata: free-form metadata, ignored by Kedro.
+            version: set by Kedro's catalog when the entry says ``versioned: true``; passed on to
+                the wrapped dataset.
         """
         config = {"type": dataset} if isinstance(dataset, str | type) else dict(dataset)
         if "type" not in config:
@@ -84,6 +91,7 @@ class AzureMLPipelineDataset(AbstractDataset):
         self._filepath_arg = filepath_arg
         self._root_dir = root_dir
         self._dataset: AbstractDataset | None = None
+        self._version = version
         self.metadata = metadata
 
     @property
@@ -123,7 +131,21 @@ class AzureMLPipelineDataset(AbstractDataset):
         if self._dataset is None:
             config = deepcopy(self._dataset_config)
             config[self._filepath_arg] = self.path
-            self._dataset = AbstractDataset.from_config(self._wrapped_name(), config)
+            load, save = (self._version.load, self._version.save) if self._version else (None, None)
+            if self._version is not None:
+                config["versioned"] = True
+            try:
+                self._dataset = AbstractDataset.from_config(
+                    self._wrapped_name(), config, load, save
+                )
+            except DatasetError as exc:
+                if config.get("versioned") and "version" in str(exc):
+                    raise DatasetError(
+                        f"{config['type']} (wrapped in {type(self).__name__} at {self.filepath}) "
+                        "cannot be versioned: remove `versioned: true`, or wrap a dataset type "
+                        "that supports versioning."
+                    ) from exc
+                raise
         return self._dataset
 
     def _wrapped_name(self) -> str:
