@@ -131,6 +131,24 @@ class KedroProject:
         lines += ["    ])", '    return {"__default__": pipeline, "main": pipeline}', ""]
         return "\n".join(lines)
 
+    def execute(
+        self,
+        *nodes: str,
+        inputs: Mapping[str, object] | None = None,
+        outputs: Mapping[str, object] | None = None,
+        args: Sequence[str] = (),
+        **kwargs: object,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``kedro azureml execute`` for ``nodes``, mounting ``inputs`` and ``outputs``
+        (dataset name to folder); ``args`` are extra options, ``kwargs`` go to :meth:`kedro`."""
+        command = ["azureml", "execute"]
+        for name in nodes:
+            command += ["--node", name]
+        for option, mounts in (("--az-input", inputs), ("--az-output", outputs)):
+            for dataset, folder in (mounts or {}).items():
+                command += [option, dataset, str(folder)]
+        return self.kedro(*command, *args, **kwargs)  # type: ignore[arg-type]
+
     def kedro(
         self,
         *args: str,

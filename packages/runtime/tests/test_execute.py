@@ -61,22 +61,10 @@ def test_execute_fires_the_same_hooks_in_the_same_order_as_kedro_run_nodes(
     log.unlink()
 
     shutil.rmtree(project.path / "data")
-    project.kedro(
-        "azureml", "execute", "-n", "node_0", "--az-output", "d_0", str(mounts / "d0"), check=True
-    )
+    project.execute("node_0", outputs={"d_0": mounts / "d0"}, check=True)
     log.unlink()
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "node_1",
-        "--az-input",
-        "d_0",
-        str(mounts / "d0"),
-        "--az-output",
-        "d_1",
-        str(mounts / "d1"),
-        check=True,
+    project.execute(
+        "node_1", inputs={"d_0": mounts / "d0"}, outputs={"d_1": mounts / "d1"}, check=True
     )
     execute_calls = read_hook_log(log)
 
@@ -93,9 +81,7 @@ def test_failing_node_fires_error_hooks_and_exits_non_zero(make_project, tmp_pat
     nodes = [NodeSpec("boom", "fail", ["params:seed"], ["out"])]
     project, log = _hooked_project(make_project, tmp_path, nodes=nodes, catalog={})
 
-    result = project.kedro(
-        "azureml", "execute", "-n", "boom", "--az-output", "out", str(mounts / "o")
-    )
+    result = project.execute("boom", outputs={"out": mounts / "o"})
 
     assert result.returncode == 1
     hooks = [call["hook"] for call in read_hook_log(log)]
@@ -109,21 +95,9 @@ def test_undeclared_intermediates_cross_steps_as_pickles_in_their_mounts(make_pr
     nodes, _ = chain(3)
     project = make_project(nodes=nodes)
 
-    project.kedro(
-        "azureml", "execute", "-n", "node_0", "--az-output", "d_0", str(mounts / "a"), check=True
-    )
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "node_1",
-        "--az-input",
-        "d_0",
-        str(mounts / "a"),
-        "--az-output",
-        "d_1",
-        str(mounts / "b"),
-        check=True,
+    project.execute("node_0", outputs={"d_0": mounts / "a"}, check=True)
+    project.execute(
+        "node_1", inputs={"d_0": mounts / "a"}, outputs={"d_1": mounts / "b"}, check=True
     )
 
     assert _load(mounts / "a") == 1
@@ -133,25 +107,11 @@ def test_undeclared_intermediates_cross_steps_as_pickles_in_their_mounts(make_pr
 def test_several_nodes_in_one_step_run_in_topological_order(make_project, tmp_path, mounts):
     nodes, _ = chain(3)
     project, log = _hooked_project(make_project, tmp_path, nodes=nodes, catalog={})
-    project.kedro(
-        "azureml", "execute", "-n", "node_0", "--az-output", "d_0", str(mounts / "a"), check=True
-    )
+    project.execute("node_0", outputs={"d_0": mounts / "a"}, check=True)
     log.unlink()
 
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "node_2",
-        "-n",
-        "node_1",
-        "--az-input",
-        "d_0",
-        str(mounts / "a"),
-        "--az-output",
-        "d_2",
-        str(mounts / "c"),
-        check=True,
+    project.execute(
+        "node_2", "node_1", inputs={"d_0": mounts / "a"}, outputs={"d_2": mounts / "c"}, check=True
     )
 
     ran = [call["node"] for call in read_hook_log(log) if call["hook"] == "before_node_run"]
@@ -164,21 +124,9 @@ def test_pipeline_dataset_is_read_and_written_under_its_mount(make_project, moun
     catalog = {"d_0": pipeline_dataset("nested/zero.pkl"), "d_1": pipeline_dataset("one.pkl")}
     project = make_project(nodes=nodes, catalog=catalog)
 
-    project.kedro(
-        "azureml", "execute", "-n", "node_0", "--az-output", "d_0", str(mounts / "a"), check=True
-    )
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "node_1",
-        "--az-input",
-        "d_0",
-        str(mounts / "a"),
-        "--az-output",
-        "d_1",
-        str(mounts / "b"),
-        check=True,
+    project.execute("node_0", outputs={"d_0": mounts / "a"}, check=True)
+    project.execute(
+        "node_1", inputs={"d_0": mounts / "a"}, outputs={"d_1": mounts / "b"}, check=True
     )
 
     assert (mounts / "a" / "nested" / "zero.pkl").is_file()
@@ -190,18 +138,7 @@ def test_pipeline_dataset_is_read_and_written_under_its_mount(make_project, moun
 def test_params_reach_the_node(make_project, mounts, params):
     project = make_project(nodes=[NodeSpec("first", "identity", ["params:seed"], ["out"])])
 
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "first",
-        "--params",
-        params,
-        "--az-output",
-        "out",
-        str(mounts / "o"),
-        check=True,
-    )
+    project.execute("first", outputs={"out": mounts / "o"}, args=["--params", params], check=True)
 
     assert _load(mounts / "o") == 41
 
@@ -211,16 +148,8 @@ def test_env_defaults_to_kedro_env_variable(make_project, mounts):
     (project.path / "conf" / "staging").mkdir()
     (project.path / "conf" / "staging" / "parameters.yml").write_text("seed: 7\n")
 
-    project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "first",
-        "--az-output",
-        "out",
-        str(mounts / "o"),
-        env={"KEDRO_ENV": "staging"},
-        check=True,
+    project.execute(
+        "first", outputs={"out": mounts / "o"}, env={"KEDRO_ENV": "staging"}, check=True
     )
 
     assert _load(mounts / "o") == 7
@@ -249,7 +178,7 @@ def test_bad_input_is_one_line_without_traceback_and_writes_nothing(
     places = {"{missing}": str(mounts / "missing"), "{mnt}": str(mounts / "in"), "{out}": str(out)}
     args = [places.get(arg, arg) for arg in args]
 
-    result = project.kedro("azureml", "execute", *args, "--az-output", "d_1", str(out))
+    result = project.execute(outputs={"d_1": out}, args=args)
 
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -263,9 +192,7 @@ def test_declared_dataset_that_cannot_be_mounted_is_refused(make_project, mounts
     catalog = {"d_0": {"type": "pickle.PickleDataset", "filepath": "data/d_0.pkl"}}
     project = make_project(nodes=nodes, catalog=catalog)
 
-    result = project.kedro(
-        "azureml", "execute", "-n", "node_0", "--az-output", "d_0", str(mounts / "a")
-    )
+    result = project.execute("node_0", outputs={"d_0": mounts / "a"})
 
     assert result.returncode != 0
     assert (
@@ -294,17 +221,7 @@ def test_retries_run_a_failing_node_again_inside_the_step(make_project, mounts, 
         nodes=[NodeSpec("shaky", "flaky", ["params:seed"], ["out"])], extra_functions=FLAKY
     )
 
-    result = project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "shaky",
-        "--retries",
-        retries,
-        "--az-output",
-        "out",
-        str(mounts / "o"),
-    )
+    result = project.execute("shaky", outputs={"out": mounts / "o"}, args=["--retries", retries])
 
     assert result.returncode == code, result.stderr
     if code == 0:
@@ -322,19 +239,11 @@ def test_load_versions_pick_the_version_a_step_reads(make_project, mounts):
         folder.mkdir(parents=True)
         (folder / "model.pkl").write_bytes(pickle.dumps(value))
 
-    latest = project.kedro(
-        "azureml", "execute", "-n", "use", "--az-output", "out", str(mounts / "a")
-    )
-    pinned = project.kedro(
-        "azureml",
-        "execute",
-        "-n",
+    latest = project.execute("use", outputs={"out": mounts / "a"})
+    pinned = project.execute(
         "use",
-        "--load-versions",
-        "model:2026-01-01T00.00.00.000Z",
-        "--az-output",
-        "out",
-        str(mounts / "b"),
+        outputs={"out": mounts / "b"},
+        args=["--load-versions", "model:2026-01-01T00.00.00.000Z"],
     )
 
     assert latest.returncode == 0 and pinned.returncode == 0, latest.stderr + pinned.stderr
@@ -346,16 +255,7 @@ def test_step_without_conf_local_runs_with_conf_base(make_project, mounts):
     project = make_project(nodes=[NodeSpec("first", "identity", ["params:seed"], ["out"])])
     shutil.rmtree(project.path / "conf" / "local")
 
-    result = project.kedro(
-        "azureml",
-        "execute",
-        "-n",
-        "first",
-        "--az-output",
-        "out",
-        str(mounts / "o"),
-        env={"KEDRO_ENV": "local"},
-    )
+    result = project.execute("first", outputs={"out": mounts / "o"}, env={"KEDRO_ENV": "local"})
 
     assert result.returncode == 0, result.stderr
     assert "running with conf/base only" in result.stdout + result.stderr
@@ -366,9 +266,7 @@ def test_step_without_conf_local_runs_with_conf_base(make_project, mounts):
 def test_step_with_a_missing_named_environment_says_how_to_fix_it(make_project, mounts):
     project = make_project(nodes=[NodeSpec("first", "identity", ["params:seed"], ["out"])])
 
-    result = project.kedro(
-        "azureml", "execute", "-n", "first", "-e", "prod", "--az-output", "out", str(mounts / "o")
-    )
+    result = project.execute("first", outputs={"out": mounts / "o"}, args=["-e", "prod"])
 
     assert result.returncode != 0
     assert "Error: Kedro environment 'prod' has no folder conf/prod" in result.stderr
