@@ -1,0 +1,144 @@
+"""What a submission or a schedule would send to Azure ML, worked out without touching Azure.
+
+``kedro azureml run --dry-run`` and ``kedro azureml schedule --dry-run`` print a :class:`JobPlan`:
+the workspace and experiment, the code snapshot, each step with its compute and environment, the
+datasets that cross steps and how they travel, and the schedule. It needs no credential and opens
+no connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.code_snapshot import CodeSnapshot
+    from kedro_azureml_deploy.compiler import CompiledJob, CompileOptions
+    from kedro_azureml_deploy.config import ScheduleConfig
+    from kedro_azureml_deploy.project import KedroProject
+    from kedro_azureml_deploy.workspace_client import WorkspaceTarget
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """A job of ``azureml.yml`` as it would be submitted or scheduled.
+
+    Attributes:
+        job_name: the job's name in ``azureml.yml``.
+        compiled: the compiled pipeline job.
+        target: the workspace it goes to.
+        snapshot: the code that would be uploaded; ``None`` in image mode.
+        schedule: the job's schedule, ``None`` if it has none.
+        schedule_name: the Azure ML schedule's name, ``None`` without a schedule.
+        yaml_path: where the compiled YAML was written, ``None`` if it was not.
+    """
+
+    job_name: str
+    compiled: CompiledJob
+    target: WorkspaceTarget
+    snapshot: CodeSnapshot | None
+    schedule: ScheduleConfig | None
+    schedule_name: str | None
+    yaml_path: Path | None
+
+    @property
+    def experiment_name(self) -> str:
+        return str(self.compiled.spec["experiment_name"])
+
+    def describe(self) -> str:
+        """The plan as text, one fact per line."""
+        from kedro_azureml_deploy.scheduler import describe_schedule
+
+        spec_steps = self.compiled.spec["jobs"]
+        lines = [
+            f"Job {self.job_name!r} -> {self.target.describe()}, experiment "
+            f"{self.experiment_name!r}",
+            f"  code: {self.snapshot.describe()}"
+            if self.snapshot is not None
+            else "  code: inside the environment images (execution.mode: image)",
+            f"  steps ({len(self.compiled.steps)}):",
+        ]
+        for step in self.compiled.steps:
+            spec = spec_steps[step.name]
+            after = f"; after {', '.join(step.depends_on)}" if step.depends_on else ""
+            lines.append(
+                f"    {step.name}: compute {step.compute} ({_strip(spec['compute'])}), "
+                f"environment {step.environment} ({_environment(spec['environment'])}){after}"
+            )
+        lines.append(f"  datasets crossing steps ({len(self.compiled.crossings)}):")
+        for crossing in self.compiled.crossings:
+            travel = crossing.travel.value if crossing.travel is not None else "cannot travel"
+            lines.append(
+                f"    {crossing.dataset}: {crossing.producer} -> "
+                f"{', '.join(crossing.consumers)} ({travel})"
+            )
+        if self.schedule is None:
+            lines.append("  schedule: none")
+        else:
+            lines.append(f"  schedule: {self.schedule_name}, {describe_schedule(self.schedule)}")
+        if self.yaml_path is not None:
+            lines.append(f"  compiled YAML: {self.yaml_path}")
+        return "\n".join(lines)
+
+
+def plan_job(
+    project: KedroProject,
+    job_name: str | None,
+    options: CompileOptions,
+    *,
+    workspace: str | None = None,
+    output: Path | None = None,
+) -> JobPlan:
+    """Compile job ``job_name`` of ``project`` and work out what would be sent, offline.
+
+    Args:
+        project: the opened project.
+        job_name: a job of ``azureml.yml`` (``None``: the only one).
+        options: command-line additions to the job.
+        workspace: an entry of ``workspace`` replacing the job's (``-w``).
+        output: where to write the compiled YAML (its code path made relative to it); not
+            written when ``None``.
+
+    Raises:
+        ConfigError: unknown job or workspace.
+        CompileError: the job cannot be compiled.
+        SubmitError: the code folder has nothing to upload.
+    """
+    from kedro_azureml_deploy.code_snapshot import code_snapshot
+    from kedro_azureml_deploy.compiler import compile_project_job
+    from kedro_azureml_deploy.scheduler import project_package, schedule_name
+    from kedro_azureml_deploy.workspace_client import workspace_target
+
+    name, job = project.config.job(job_name)
+    target = workspace_target(project.config, job, workspace)
+    compiled = compile_project_job(project, name, options, output=output)
+    if output is not None:
+        compiled.write(output)
+    snapshot = (
+        code_snapshot(project.path, compiled.code_directory)
+        if compiled.code_directory is not None
+        else None
+    )
+    schedule = project.config.schedule_of(job)
+    return JobPlan(
+        job_name=name,
+        compiled=compiled,
+        target=target,
+        snapshot=snapshot,
+        schedule=schedule,
+        schedule_name=(
+            schedule_name(project_package(project.path), name) if schedule is not None else None
+        ),
+        yaml_path=output,
+    )
+
+
+def _strip(reference: str) -> str:
+    return reference.removeprefix("azureml:")
+
+
+def _environment(environment: object) -> str:
+    if isinstance(environment, dict):
+        return f"image {environment.get('image')}"
+    return _strip(str(environment))

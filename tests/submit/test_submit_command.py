@@ -1,0 +1,261 @@
+"""``kedro azureml run`` and ``kedro azureml schedule`` as subprocesses: wiring, output, exit codes.
+
+Signing in cannot be injected into a subprocess, so these tests cover what needs no sign-in: an
+environment with no Azure credential at all (``DefaultAzureCredential`` fails at once, offline),
+dry runs, and usage errors. The submission itself is tested in-process (``test_submit_job``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+
+import pytest
+import yaml
+
+from azure_fake.projects import SETTINGS, azureml_config, spaceflights_nodes
+from kedro_azureml_deploy.compiler import CompileOptions
+from kedro_azureml_deploy.job_plan import plan_job
+from project_factory import quiet_kedro_env
+
+SCHEDULES = {"nightly": {"cron": {"expression": "0 6 * * *", "time_zone": "Europe/Paris"}}}
+
+
+@pytest.fixture
+def cli_project(make_project, fake_azure):
+    """A project pointing at the (running) fake, with a job ``train`` scheduled nightly."""
+    nodes, catalog = spaceflights_nodes()
+    jobs = {"train": {"experiment_name": "demo", "schedule": "nightly"}, "other": {}}
+    config = azureml_config(fake_azure.base_url, jobs, schedules=SCHEDULES)
+    return make_project(
+        package=f"cli_{uuid.uuid4().hex[:10]}",
+        nodes=nodes,
+        catalog=catalog,
+        settings=SETTINGS,
+        extra_files={"conf/base/azureml.yml": json.dumps(config)},
+    )
+
+
+def without_azure_sign_in(home) -> dict[str, str]:
+    """The environment of a machine where nobody signed in to Azure: no AZURE_* variables, no
+    managed identity endpoint, no Azure CLI profile (HOME is empty), but the fake's certificate."""
+    names = ("AZURE_", "IDENTITY_", "MSI_", "AZD_")
+    return {
+        **{name: value for name, value in os.environ.items() if not name.startswith(names)},
+        "HOME": str(home),
+    }
+
+
+def error_lines(result) -> list[str]:
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+
+
+@pytest.mark.slow
+def test_run_without_any_sign_in_prints_one_message_and_sends_nothing(
+    cli_project, fake_azure, azurite, tmp_path
+):
+    home = tmp_path / "home"
+    home.mkdir()
+
+    result = cli_project.kedro("azureml", "run", "-j", "train", env=without_azure_sign_in(home))
+
+    assert result.returncode == 1, result.stderr
+    (line,) = error_lines(result)
+    assert "could not sign in to Azure" in line
+    for way in (
+        "az login",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "managed identity",
+    ):
+        assert way in line
+    assert "DefaultAzureCredential failed" not in result.stderr + result.stdout
+    assert fake_azure.requests == []
+    assert azurite.blob_names(fake_azure.storage.container) == []
+
+
+@pytest.mark.slow
+def test_dry_run_prints_the_plan_writes_the_yaml_and_sends_nothing(cli_project, fake_azure):
+    result = cli_project.kedro("azureml", "run", "-j", "train", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Job 'train' -> workspace ws-demo (resource group rg-demo" in out
+    assert "experiment 'demo'" in out
+    assert "train: compute gpu (gpu-cluster), environment __default__ (kedro-env@latest)" in out
+    assert (
+        "features: compute __default__ (cpu-cluster), environment slim (image python:3.11-slim)"
+        in out
+    )
+    assert "model_input: features -> train, evaluate (AzureMLPipelineDataset)" in out
+    assert "preprocessed: preprocess -> features (undeclared intermediate)" in out
+    assert "schedule: " in out and 'cron "0 6 * * *" (Romance Standard Time)' in out
+    assert "Dry run: nothing was sent to Azure." in out
+    spec = yaml.safe_load((cli_project.path / "azureml-train.yml").read_text())
+    assert list(spec["jobs"]) == ["preprocess", "features", "train", "evaluate"]
+    assert fake_azure.requests == []
+
+
+@pytest.fixture
+def invoke(make_project, monkeypatch):
+    """Invoke a ``kedro azureml`` command in this process, in a project pointing nowhere (these
+    commands must fail or finish before any request)."""
+    from click.testing import CliRunner
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_azureml_runtime.cli import commands
+
+    nodes, catalog = spaceflights_nodes()
+    jobs = {"train": {"schedule": "nightly"}, "other": {}}
+    config = azureml_config("https://127.0.0.1:9/", jobs, schedules=SCHEDULES)
+    project = make_project(
+        package=f"cli_{uuid.uuid4().hex[:10]}",
+        nodes=nodes,
+        catalog=catalog,
+        settings=SETTINGS,
+        extra_files={"conf/base/azureml.yml": json.dumps(config)},
+    )
+    monkeypatch.chdir(project.path)
+    for name, value in quiet_kedro_env().items():
+        monkeypatch.setenv(name, value)
+    metadata = bootstrap_project(project.path)
+
+    def run(*args: str):
+        return CliRunner().invoke(commands, ["azureml", *args], obj=metadata)
+
+    run.project = project  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--max-parallel", "2"], "--max-parallel apply to --local only"),
+        (["run", "--local", "--wait", "--dry-run"], "--wait, --dry-run apply to a submission"),
+        (["run", "-j", "train", "-w", "nowhere", "--dry-run"], "unknown workspace `nowhere`"),
+        (["schedule", "create", "-j", "other"], "job `other` has no schedule"),
+        (["run", "-j", "train", "--on-job-scheduled", "json"], "is not `module:function`"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong(invoke, args, message):
+    result = invoke(*args)
+
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_schedule_without_subcommand_shows_its_subcommands(invoke):
+    result = invoke("schedule")
+
+    assert result.exit_code in (0, 2)
+    for name in ("create", "list", "disable", "delete"):
+        assert name in result.output
+
+
+def test_schedule_with_job_options_means_schedule_create(invoke):
+    result = invoke("schedule", "-j", "train", "--dry-run", "-w", "missing")
+
+    assert result.exit_code == 0, result.output
+    assert "workspace ws-nowhere" in result.output
+    assert f"schedule: {invoke.project.package}-train" in result.output
+    assert "Dry run: nothing was sent to Azure." in result.output
+
+
+def test_dry_run_of_a_job_without_schedule_says_so(invoke):
+    result = invoke("run", "-j", "other", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "schedule: none" in result.output
+    assert (invoke.project.path / "azureml-other.yml").is_file()
+
+
+def test_plan_opens_no_socket(make_project, monkeypatch):
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_azureml_deploy.project import open_project
+
+    nodes, catalog = spaceflights_nodes()
+    jobs = {"train": {"schedule": "nightly"}}
+    config = azureml_config("https://127.0.0.1:9/", jobs, schedules=SCHEDULES)
+    files = make_project(
+        package=f"plan_{uuid.uuid4().hex[:10]}",
+        nodes=nodes,
+        catalog=catalog,
+        settings=SETTINGS,
+        extra_files={"conf/base/azureml.yml": json.dumps(config)},
+    )
+    monkeypatch.chdir(files.path)
+    for name, value in quiet_kedro_env().items():
+        monkeypatch.setenv(name, value)
+    bootstrap_project(files.path)
+    project = open_project(files.path, env="base")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"a dry run opened a connection: {args}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(socket.socket, "connect", no_network)
+        patch.setattr(socket.socket, "connect_ex", no_network)
+        patch.setattr(socket, "create_connection", no_network)
+        plan = plan_job(project, "train", CompileOptions(), output=files.path / "plan.yml")
+
+    assert "train: compute gpu (gpu-cluster)" in plan.describe()
+    assert plan.schedule_name == f"{files.package}-train"
+    assert (files.path / "plan.yml").is_file()
+
+
+@pytest.fixture
+def signed_in(monkeypatch):
+    """Every credential the commands build is the test credential (the commands take none)."""
+    from azure_fake.credentials import FakeTokenCredential
+
+    monkeypatch.setattr(
+        "kedro_azureml_deploy.credentials.build_credential",
+        lambda cloud=None, *, interactive=False: FakeTokenCredential(),
+    )
+
+
+def invoke_in(project_path, *args: str):
+    from click.testing import CliRunner
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_azureml_runtime.cli import commands
+
+    metadata = bootstrap_project(project_path)
+    return CliRunner().invoke(commands, ["azureml", *args], obj=metadata)
+
+
+@pytest.mark.slow
+def test_run_exit_code_and_summary_when_a_job_fails(fake_azure, azure_project, signed_in):
+    jobs = {"good": {}, "bad": {}}
+    created = azure_project(fake_azure.base_url, jobs)
+    fake_azure.job_statuses = ["Running", "Failed"]
+
+    result = invoke_in(created.path, "run", "-j", "good", "-j", "bad", "--wait")
+
+    assert result.exit_code == 1
+    assert "Submitted job 'good' as Azure ML job" in result.output
+    assert "Error: 2 of 2 job(s) failed:" in result.output
+    assert "  - bad: Azure ML job " in result.output and "ended Failed" in result.output
+
+
+@pytest.mark.slow
+def test_schedule_commands_create_list_disable_delete(fake_azure, azure_project, signed_in):
+    created = azure_project(
+        fake_azure.base_url, {"train": {"schedule": "nightly"}}, schedules=SCHEDULES
+    )
+    name = f"{created.files.package}-train"
+
+    assert invoke_in(created.path, "schedule", "-j", "train").exit_code == 0
+    listed = invoke_in(created.path, "schedule", "list")
+    assert listed.exit_code == 0 and f"{name}  job train  enabled" in listed.output
+    assert invoke_in(created.path, "schedule", "disable", name).exit_code == 0
+    assert "disabled" in invoke_in(created.path, "schedule", "list").output
+    deleted = invoke_in(created.path, "schedule", "delete", name)
+    assert deleted.exit_code == 0 and f"Deleted schedule {name}." in deleted.output
+    assert "has no schedule" in invoke_in(created.path, "schedule", "list").output
