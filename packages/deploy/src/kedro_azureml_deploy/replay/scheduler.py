@@ -1,0 +1,234 @@
+"""The replay engine: start each step as soon as its upstream steps have succeeded and a slot is
+free, follow it to its end, and apply the job's failure policy.
+
+- A step is ready when every step whose output it reads has succeeded; ready steps start in the
+  job's order, at most ``max_parallel`` at a time.
+- A step succeeds when its command exits 0 and it left its inputs as they were.
+- ``continue_on_step_failure: true``: a step that does not succeed marks every step depending on
+  it, directly or not, ``skipped``; the others go on. ``false`` (Azure ML's default): no step
+  starts after a failure; running steps finish and the rest stay ``not_started``.
+- A stop signal stops the running steps (SIGTERM to their process groups, SIGKILL after a grace
+  period) and marks them ``interrupted``.
+
+The loop polls its processes every ``POLL_SECONDS``: a step's start waits at most that long after
+its upstream ends, a small fraction of any step's own start-up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kedro_azureml_deploy.replay.compiled_file import CompiledFile, StepSpec
+from kedro_azureml_deploy.replay.read_only import (
+    Fingerprint,
+    fingerprint,
+    make_read_only,
+    make_writable,
+)
+from kedro_azureml_deploy.replay.run_store import ReplayRun, StepState, StepStatus, now_iso
+from kedro_azureml_deploy.replay.step_process import StepProcess
+from kedro_azureml_deploy.replay.step_setup import StepSetupError, prepare_step
+from kedro_azureml_deploy.replay.stop_signals import StopSignals
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.mlflow_tracking import ReplayTracking
+
+POLL_SECONDS = 0.05
+LOG_PREFIX = "[kedro-azureml replay]"
+
+
+@dataclass
+class _RunningStep:
+    spec: StepSpec
+    process: StepProcess
+    inputs: dict[str, Path]
+    fingerprints: dict[str, Fingerprint]
+
+    def changed_inputs(self) -> list[str]:
+        """The input ports whose content differs from when the step started."""
+        return [
+            port
+            for port, path in self.inputs.items()
+            if fingerprint(path) != self.fingerprints[port]
+        ]
+
+
+class StepScheduler:
+    """Runs the ``not_started`` steps of ``run``, recording every change in its ``run.json``.
+
+    Args:
+        job: the compiled job.
+        run: the run; its steps that have ``succeeded`` are not run again, their outputs are read.
+        project_path: the project (for the local data asset cache).
+        bin_folder: the Python environment's folder put first on each step's ``PATH``.
+        max_parallel: how many steps may run at once.
+        stop: the stop signals; once one is received, running steps are interrupted.
+        tracking: the replay's MLflow tracking when the project uses MLflow: each step logs into
+            a child run of the replay's run, as each Azure ML step logs into its own run.
+    """
+
+    def __init__(
+        self,
+        job: CompiledFile,
+        run: ReplayRun,
+        *,
+        project_path: Path,
+        bin_folder: Path,
+        max_parallel: int,
+        stop: StopSignals,
+        tracking: ReplayTracking | None = None,
+    ) -> None:
+        self._job = job
+        self._tracking = tracking
+        self._run = run
+        self._project_path = project_path
+        self._bin_folder = bin_folder
+        self._max_parallel = max_parallel
+        self._stop = stop
+        self._running: dict[str, _RunningStep] = {}
+        self._halted = False
+
+    def run(self) -> None:
+        """Run until no step can start and none is running, or until a stop signal.
+
+        Outputs of succeeded steps are read-only while this runs, and writable again after.
+        """
+        for name in self._job.steps:
+            if self._run.steps[name].status is StepStatus.SUCCEEDED:
+                self._protect_outputs(name)
+        try:
+            while self._stop.received is None:
+                self._start_ready_steps()
+                if not self._running:
+                    return
+                time.sleep(POLL_SECONDS)
+                self._collect_ended_steps()
+            self._interrupt()
+        except BaseException:
+            self._interrupt()
+            raise
+        finally:
+            for name, step in self._job.steps.items():
+                for port in step.outputs:
+                    make_writable(self._run.output_folder(name, port))
+
+    def _start_ready_steps(self) -> None:
+        for name, step in self._job.steps.items():
+            if self._halted or len(self._running) >= self._max_parallel:
+                return
+            if self._run.steps[name].status is StepStatus.NOT_STARTED and all(
+                self._run.steps[upstream].status is StepStatus.SUCCEEDED
+                for upstream in step.upstream
+            ):
+                self._start(step)
+
+    def _start(self, step: StepSpec) -> None:
+        self._run.steps[step.name] = StepState(status=StepStatus.RUNNING, started_at=now_iso())
+        started = time.monotonic()
+        try:
+            prepared = prepare_step(
+                step, self._run, project_path=self._project_path, bin_folder=self._bin_folder
+            )
+        except StepSetupError as exc:
+            self._end(step.name, StepStatus.FAILED, time.monotonic() - started, message=str(exc))
+            return
+        fingerprints = {port: fingerprint(path) for port, path in prepared.inputs.items()}
+        env = prepared.env
+        if self._tracking is not None:
+            env = {**env, **self._tracking.step_environment(step.name)}
+        process = StepProcess.start(
+            prepared.command,
+            cwd=prepared.cwd,
+            env=env,
+            log_path=self._run.log_path(step.name),
+            timeout=step.timeout,
+        )
+        self._running[step.name] = _RunningStep(step, process, dict(prepared.inputs), fingerprints)
+        self._run.save()
+
+    def _collect_ended_steps(self) -> None:
+        for name, running in list(self._running.items()):
+            exit_code = running.process.poll()
+            if exit_code is None:
+                continue
+            del self._running[name]
+            duration = time.monotonic() - running.process.started
+            message = None
+            if running.process.timed_out:
+                status = StepStatus.TIMED_OUT
+                message = (
+                    f"the step ran past its timeout of {running.spec.timeout:g} s and was stopped"
+                )
+            elif exit_code != 0:
+                status = StepStatus.FAILED
+            elif changed := running.changed_inputs():
+                status = StepStatus.FAILED
+                message = (
+                    f"step wrote into its input {', '.join(changed)}, which Azure ML mounts "
+                    "read-only"
+                )
+            else:
+                status = StepStatus.SUCCEEDED
+            self._end(name, status, duration, exit_code=exit_code, message=message)
+
+    def _end(
+        self,
+        name: str,
+        status: StepStatus,
+        duration: float,
+        *,
+        exit_code: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        state = self._run.steps[name]
+        state.status = status
+        state.ended_at = now_iso()
+        state.duration = round(duration, 3)
+        state.exit_code = exit_code
+        state.message = message
+        if message is not None:
+            with self._run.log_path(name).open("a", encoding="utf-8") as log:
+                log.write(f"\n{LOG_PREFIX} {message}\n")
+        if self._tracking is not None:
+            self._tracking.step_finished(name, status)
+        if status is StepStatus.SUCCEEDED:
+            self._protect_outputs(name)
+        elif status is not StepStatus.INTERRUPTED:
+            self._apply_failure_policy(name)
+        self._run.save()
+
+    def _protect_outputs(self, name: str) -> None:
+        for port in self._job.steps[name].outputs:
+            make_read_only(self._run.output_folder(name, port))
+
+    def _apply_failure_policy(self, failed: str) -> None:
+        if not self._job.continue_on_step_failure:
+            self._halted = True
+            return
+        for dependent in self._job.dependents(failed):
+            state = self._run.steps[dependent]
+            if state.status is StepStatus.NOT_STARTED:
+                state.status = StepStatus.SKIPPED
+                state.message = f"upstream step {failed} did not succeed"
+
+    def _interrupt(self) -> None:
+        """Stop every running step and mark it ``interrupted`` (steps that ended meanwhile keep
+        their own outcome)."""
+        self._collect_ended_steps()
+        for running in self._running.values():
+            running.process.stop()
+        while self._running:
+            time.sleep(POLL_SECONDS)
+            for name, running in list(self._running.items()):
+                exit_code = running.process.poll()
+                if exit_code is not None:
+                    del self._running[name]
+                    duration = time.monotonic() - running.process.started
+                    self._end(name, StepStatus.INTERRUPTED, duration, exit_code=exit_code)
+        for state in self._run.steps.values():
+            if state.status is StepStatus.RUNNING:  # its setup was cut short
+                state.status = StepStatus.INTERRUPTED
+        self._run.save()

@@ -1,0 +1,92 @@
+"""A step's command running in its own process group, as in its own Azure ML container.
+
+The command runs with ``/bin/sh -c`` in a new session, so a Ctrl+C in the terminal reaches the
+replay only, and stopping a step (interruption, timeout) signals every process the step started.
+When the command ends, whatever it left running in its group is killed, as a container stopping
+would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+#: Seconds between SIGTERM and SIGKILL when a step is stopped.
+STOP_GRACE_SECONDS = 5.0
+
+
+class StepProcess:
+    """One step's command, started by :meth:`start` and followed with :meth:`poll`.
+
+    Attributes:
+        started: ``time.monotonic()`` when the command started.
+        timed_out: the step ran past its timeout and was stopped.
+    """
+
+    def __init__(self, popen: subprocess.Popen[bytes], timeout: float | None) -> None:
+        self._popen = popen
+        self.started = time.monotonic()
+        self._deadline = None if timeout is None else self.started + timeout
+        self._stop_requested: float | None = None
+        self.timed_out = False
+
+    @classmethod
+    def start(
+        cls,
+        command: str,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        log_path: Path,
+        timeout: float | None,
+    ) -> StepProcess:
+        """Start ``command`` in ``cwd`` with exactly ``env``, stdout and stderr to ``log_path``."""
+        with log_path.open("ab") as log:
+            popen = subprocess.Popen(
+                ["/bin/sh", "-c", command],
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return cls(popen, timeout)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def poll(self) -> int | None:
+        """The command's exit code once it has ended, else ``None``.
+
+        Also enforces the timeout: past it, the step is stopped (SIGTERM to its group, SIGKILL
+        after ``STOP_GRACE_SECONDS``) and ``timed_out`` is set.
+        """
+        code = self._popen.poll()
+        if code is not None:
+            self._signal_group(signal.SIGKILL)  # what the command left behind
+            return code
+        now = time.monotonic()
+        if self._deadline is not None and now >= self._deadline and not self.timed_out:
+            self.timed_out = True
+            self.stop()
+        if self._stop_requested is not None and now - self._stop_requested >= STOP_GRACE_SECONDS:
+            self._signal_group(signal.SIGKILL)
+        return None
+
+    def stop(self) -> None:
+        """Ask every process of the step to end (SIGTERM); :meth:`poll` kills them after the
+        grace period."""
+        if self._stop_requested is None:
+            self._stop_requested = time.monotonic()
+            self._signal_group(signal.SIGTERM)
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+            os.killpg(self._popen.pid, signum)

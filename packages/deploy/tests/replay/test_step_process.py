@@ -1,0 +1,87 @@
+"""A step's command in its own process group: exit codes, timeouts, stopping, no leftovers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from kedro_azureml_deploy.replay import step_process
+from kedro_azureml_deploy.replay.step_process import StepProcess
+
+from .conftest import process_ends
+
+
+def start(tmp_path, command: str, timeout: float | None = None) -> StepProcess:
+    return StepProcess.start(
+        command,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "GREETING": "hello"},
+        log_path=tmp_path / "step.log",
+        timeout=timeout,
+    )
+
+
+def wait(process: StepProcess, limit: float = 20) -> int:
+    deadline = time.monotonic() + limit
+    while (code := process.poll()) is None:
+        assert time.monotonic() < deadline, "the step did not end"
+        time.sleep(0.02)
+    return code
+
+
+def wait_for_pid(path, limit: float = 10) -> int:
+    """The pid a step writes into ``path``, once it has."""
+    deadline = time.monotonic() + limit
+    while not path.exists() or not path.read_text().strip():
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.02)
+    return int(path.read_text())
+
+
+def test_the_command_runs_in_its_folder_with_its_environment_and_logs_both_streams(tmp_path):
+    process = start(tmp_path, 'echo "$GREETING from $(pwd)"; echo oops >&2; exit 3')
+    assert wait(process) == 3
+    log = (tmp_path / "step.log").read_text()
+    assert f"hello from {tmp_path}" in log and "oops" in log
+    assert not process.timed_out
+
+
+def test_the_step_runs_in_a_process_group_of_its_own(tmp_path):
+    process = start(tmp_path, "sleep 5")
+    try:
+        assert os.getpgid(process.pid) == process.pid != os.getpgid(0)
+    finally:
+        process.stop()
+        wait(process)
+
+
+def test_processes_a_step_leaves_behind_are_killed_when_it_ends(tmp_path):
+    process = start(tmp_path, "sleep 30 & echo $! > child.pid")
+    assert wait(process) == 0
+    assert process_ends(wait_for_pid(tmp_path / "child.pid"))
+
+
+def test_a_step_past_its_timeout_is_stopped_with_everything_it_started(tmp_path):
+    process = start(tmp_path, "sleep 30 & echo $! > child.pid; wait", timeout=0.5)
+    child = wait_for_pid(tmp_path / "child.pid")
+    started = time.monotonic()
+    code = wait(process)
+    assert process.timed_out
+    assert code != 0
+    assert time.monotonic() - started < 5
+    assert process_ends(child)
+
+
+def test_a_step_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, monkeypatch):
+    monkeypatch.setattr(step_process, "STOP_GRACE_SECONDS", 0.3)
+    process = start(tmp_path, "trap '' TERM; echo $$ > shell.pid; while true; do sleep 0.1; done")
+    wait_for_pid(tmp_path / "shell.pid")
+    process.stop()
+    assert wait(process, limit=5) == -9
+
+
+@pytest.mark.parametrize("command", ["exit 0", "true"])
+def test_a_command_that_succeeds_exits_zero(tmp_path, command):
+    assert wait(start(tmp_path, command)) == 0
