@@ -246,3 +246,16 @@ def test_output_is_deterministic_and_loads_with_azure_ai_ml(compile_pipeline, tm
     assert sorted(job.jobs) == ["node_0", "node_1", "node_2", "node_3"]
     result = job._validate()
     assert result.passed, result.error_messages
+
+
+def test_mlflow_projects_file_the_pipeline_under_the_mlflow_experiment(compile_pipeline):
+    without_name = compile_pipeline(
+        chain_pipeline(1),
+        job={"experiment_name": None},
+        options=CompileOptions(mlflow_experiment="from-mlflow-yml"),
+    )
+    named = compile_pipeline(
+        chain_pipeline(1), options=CompileOptions(mlflow_experiment="demo-experiment")
+    )
+    assert without_name.spec["experiment_name"] == "from-mlflow-yml"
+    assert named.spec["experiment_name"] == "demo-experiment"

@@ -25,6 +25,7 @@ from kedro_azureml_deploy.compiler.routing import route_by_tags
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset
 from kedro_azureml_runtime.distributed import DistributedConfig, Framework, distributed_config
+from kedro_azureml_runtime.hooks.mlflow_hook import JOB_NAME_VARIABLE, MLFLOW_EXPERIMENT_VARIABLE
 
 if TYPE_CHECKING:
     from kedro.io import CatalogProtocol
@@ -49,8 +50,13 @@ class CompileOptions:
         aml_env: an Azure ML environment (``name@latest`` or ``name:version``) for every step,
             instead of the ``environment`` entries.
         code_path: the code snapshot folder as the YAML refers to it (relative to where it is read).
-        preflight: check that data crossing steps can travel; only a replay that wants to show
-            what breaks turns it off.
+        preflight: check that data crossing steps can travel, and let ``doctor``'s errors stop
+            the compilation; only a replay that wants to show what breaks turns it off.
+        strict: ``doctor``'s warnings stop the compilation too.
+        mlflow_experiment: the MLflow experiment of the job when the project uses MLflow; every
+            step then gets the variables the runtime's MLflow hook reads
+            (``KEDRO_AZUREML_MLFLOW_EXPERIMENT``, ``KEDRO_AZUREML_JOB_NAME``). ``None`` (no
+            MLflow) adds nothing.
     """
 
     env: str = "base"
@@ -60,6 +66,8 @@ class CompileOptions:
     aml_env: str | None = None
     code_path: str = "."
     preflight: bool = True
+    strict: bool = False
+    mlflow_experiment: str | None = None
 
 
 def compile_job(
@@ -123,7 +131,7 @@ def compile_job(
             spec["code"] = options.code_path
         spec["environment"] = _environment(config.environment[environment], options)
         spec["compute"] = f"azureml:{config.compute[compute].cluster_name}"
-        spec["environment_variables"] = _environment_variables(job, options)
+        spec["environment_variables"] = _environment_variables(job_name, job, options)
         if inputs:
             spec["inputs"] = inputs
         if outputs:
@@ -148,7 +156,7 @@ def compile_job(
 
     return CompiledJob(
         name=job_name,
-        spec=_pipeline_spec(job_name, job, config, default_compute, step_specs),
+        spec=_pipeline_spec(job_name, job, config, default_compute, step_specs, options),
         steps=tuple(compiled_steps),
         crossings=tuple(crossings.values()),
         code_directory=config.execution.code_directory
@@ -315,8 +323,16 @@ def _environment(entry: EnvironmentConfig, options: CompileOptions) -> str | dic
     return f"azureml:{entry.name}"
 
 
-def _environment_variables(job: JobConfig, options: CompileOptions) -> dict[str, str]:
-    variables = {**job.env_vars, **options.env_vars, "KEDRO_ENV": options.env}
+def _environment_variables(
+    job_name: str, job: JobConfig, options: CompileOptions
+) -> dict[str, str]:
+    mlflow: dict[str, str] = {}
+    if options.mlflow_experiment is not None:  # the user's env_vars may still override them
+        mlflow = {
+            MLFLOW_EXPERIMENT_VARIABLE: options.mlflow_experiment,
+            JOB_NAME_VARIABLE: job_name,
+        }
+    variables = {**mlflow, **job.env_vars, **options.env_vars, "KEDRO_ENV": options.env}
     return dict(sorted(variables.items()))
 
 
@@ -363,12 +379,16 @@ def _pipeline_spec(
     config: AzureMLConfig,
     default_compute: str,
     steps: dict[str, dict[str, Any]],
+    options: CompileOptions,
 ) -> dict[str, Any]:
+    # Azure ML files each step's MLflow run under the pipeline's experiment: the same one a local
+    # replay logs into when the project uses MLflow.
+    experiment = job.experiment_name or options.mlflow_experiment or job_name
     spec: dict[str, Any] = {
         "$schema": PIPELINE_JOB_SCHEMA,
         "type": "pipeline",
         "display_name": job.display_name or job_name,
-        "experiment_name": job.experiment_name or job_name,
+        "experiment_name": experiment,
     }
     if job.description:
         spec["description"] = job.description

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from kedro_azureml_deploy.code_snapshot import code_snapshot
 from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
+from kedro_azureml_deploy.doctor import Diagnosis, diagnose
+from kedro_azureml_deploy.errors import CompileError
+from kedro_azureml_deploy.mlflow_tracking import mlflow_experiment_name, read_mlflow_config
 from kedro_azureml_deploy.project import KedroProject
+
+logger = logging.getLogger(__name__)
 
 
 def compile_project_job(
@@ -18,7 +25,7 @@ def compile_project_job(
     *,
     output: Path | None = None,
 ) -> CompiledJob:
-    """Compile job ``job_name`` of ``project`` (the only job when ``None``).
+    """Compile job ``job_name`` of ``project`` (the only job when ``None``), after ``doctor``.
 
     Args:
         project: the opened project.
@@ -27,19 +34,77 @@ def compile_project_job(
         output: where the YAML will be written; the code snapshot path in it is made relative to
             that file's folder so ``az ml job create -f`` finds the code. ``None`` keeps it relative
             to the project root.
+
+    Raises:
+        CompileError: ``doctor`` found errors (or, with ``options.strict``, warnings); with
+            ``options.preflight`` off they are logged as warnings instead.
     """
+    compiled, diagnosis = diagnose_project_job(project, job_name, options, output=output)
+    if diagnosis.blocking(strict=options.strict) and options.preflight:
+        raise CompileError(diagnosis.report())
+    for finding in diagnosis.findings:
+        logger.warning("%s", finding.line())
+    return compiled
+
+
+def diagnose_project_job(
+    project: KedroProject,
+    job_name: str | None,
+    options: CompileOptions,
+    *,
+    output: Path | None = None,
+) -> tuple[CompiledJob, Diagnosis]:
+    """Compile job ``job_name`` without preflight and diagnose it (see ``doctor``)."""
     name, job = project.config.job(job_name)
     code_directory = project.path / project.config.execution.code_directory
     origin = output.resolve().parent if output is not None else project.path.resolve()
     code_path = PurePosixPath(Path(os.path.relpath(code_directory.resolve(), origin)).as_posix())
-    return compile_job(
+    pipeline = project.pipeline_of(name, job)
+    compiled = compile_job(
         job_name=name,
         job=job,
         config=project.config,
-        pipeline=project.pipeline_of(name, job),
+        pipeline=pipeline,
         catalog=project.catalog,
-        options=replace(options, code_path=str(code_path)),
+        options=replace(
+            options,
+            code_path=str(code_path),
+            mlflow_experiment=options.mlflow_experiment
+            or mlflow_experiment(project, name, job.experiment_name),
+            preflight=False,
+        ),
     )
+    snapshot = (
+        code_snapshot(project.path, compiled.code_directory)
+        if compiled.code_directory is not None
+        else None
+    )
+    diagnosis = diagnose(
+        job_name=name,
+        compiled=compiled,
+        pipeline=pipeline,
+        catalog=project.catalog,
+        project_path=project.path,
+        env=options.env,
+        snapshot=snapshot,
+    )
+    return compiled, diagnosis
+
+
+def mlflow_experiment(
+    project: KedroProject, job_name: str, experiment_name: str | None
+) -> str | None:
+    """The MLflow experiment of job ``job_name`` when the project uses MLflow (it has
+    kedro-mlflow's ``mlflow.yml``), else ``None``.
+
+    The job's ``experiment_name`` wins, then ``tracking.experiment.name`` of ``mlflow.yml``, then
+    the job's name (the experiment Azure ML files the job under when it has no
+    ``experiment_name``).
+    """
+    config = read_mlflow_config(project.context.config_loader)
+    if config is None:
+        return None
+    return experiment_name or mlflow_experiment_name(config) or job_name
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:

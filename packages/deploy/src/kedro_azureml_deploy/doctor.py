@@ -1,0 +1,239 @@
+"""``kedro azureml doctor``: what would break, or be lost, once a job runs on Azure ML.
+
+Each finding names its severity, the dataset or file, what goes wrong and the fix. Errors block
+``compile`` and ``run``; ``--strict`` makes warnings block too.
+
+Checks, in order:
+
+1. data crossing steps that cannot travel (the compiler's preflight);
+2. terminal outputs with a local path: written to the step's disk, gone when the step ends;
+3. pipeline inputs with a local path that the code snapshot leaves out (naming the rule);
+4. the Kedro environment the steps run with, missing from the snapshot;
+5. credential-like or large files that the snapshot would upload, and its total size.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from kedro_azureml_deploy.compiler.preflight import local_path
+from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
+
+if TYPE_CHECKING:
+    from kedro.io import CatalogProtocol
+    from kedro.pipeline import Pipeline
+
+    from kedro_azureml_deploy.code_snapshot import CodeSnapshot
+    from kedro_azureml_deploy.compiler import CompiledJob
+
+#: Files that look like secrets, by name.
+SECRET_PATTERNS = ("*.pem", "*.key", "*.pfx", "*.p12", "id_rsa*", "*secret*", "*.keytab")
+LARGE_FILE_BYTES = 10 * 2**20
+LARGE_SNAPSHOT_BYTES = 100 * 2**20
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: how bad, about what, what goes wrong, and the fix."""
+
+    severity: Severity
+    subject: str
+    problem: str
+    fix: str
+
+    def line(self) -> str:
+        return f"{self.severity}: {self.subject}: {self.problem}. Fix: {self.fix}."
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The findings for one job."""
+
+    job: str
+    findings: tuple[Finding, ...]
+
+    def blocking(self, *, strict: bool) -> list[Finding]:
+        """The findings that stop ``compile`` and ``run``."""
+        return [f for f in self.findings if strict or f.severity is Severity.ERROR]
+
+    def report(self) -> str:
+        if not self.findings:
+            return f"job {self.job!r}: no problem found."
+        lines = "\n".join(f"  {finding.line()}" for finding in self.findings)
+        return f"job {self.job!r}: {len(self.findings)} finding(s):\n{lines}"
+
+
+def diagnose(
+    *,
+    job_name: str,
+    compiled: CompiledJob,
+    pipeline: Pipeline,
+    catalog: CatalogProtocol,
+    project_path: Path,
+    env: str,
+    snapshot: CodeSnapshot | None,
+) -> Diagnosis:
+    """Every finding for ``compiled`` (compiled with preflight off, so crossings carry their
+    problems). ``snapshot`` is the code snapshot in code-upload mode, ``None`` in image mode."""
+    findings = [
+        *_crossings(compiled),
+        *_terminal_local_outputs(pipeline, catalog, project_path),
+    ]
+    if snapshot is not None:
+        findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)
+        findings += _environment_left_out(env, project_path, snapshot)
+        findings += _uploaded_files(snapshot)
+    return Diagnosis(job_name, tuple(findings))
+
+
+def _crossings(compiled: CompiledJob) -> list[Finding]:
+    return [
+        Finding(Severity.ERROR, crossing.describe(), *_split_fix(crossing.problem))
+        for crossing in compiled.crossings
+        if crossing.problem
+    ]
+
+
+def _split_fix(problem: str) -> tuple[str, str]:
+    """Preflight writes ``<what is wrong>: <fix>``."""
+    what, _, fix = problem.partition(": ")
+    return what, fix or "see the dataset's catalog entry"
+
+
+def _terminal_local_outputs(
+    pipeline: Pipeline, catalog: CatalogProtocol, project_path: Path
+) -> list[Finding]:
+    findings = []
+    for name in sorted(pipeline.outputs()):
+        if name not in catalog:
+            continue
+        dataset = catalog.get(name)
+        location = None if isinstance(dataset, AzureMLPipelineDataset) else local_path(dataset)
+        if location is not None:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    name,
+                    f"a terminal output with the local path {_relative(location, project_path)}: "
+                    "the step writes it to its own disk and it is gone when the step ends",
+                    "wrap it in kedro_azureml_runtime.datasets.AzureMLPipelineDataset so it "
+                    "lands in the step's Azure ML output, or store it remotely",
+                )
+            )
+    return findings
+
+
+def _inputs_left_out(
+    pipeline: Pipeline, catalog: CatalogProtocol, project_path: Path, snapshot: CodeSnapshot
+) -> list[Finding]:
+    findings = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name == "parameters" or name not in catalog:
+            continue
+        dataset = catalog.get(name)
+        if isinstance(dataset, AzureMLAssetDataset):
+            continue  # Azure ML mounts the asset into the step
+        location = (
+            dataset.path if isinstance(dataset, AzureMLPipelineDataset) else local_path(dataset)
+        )
+        if location is None:
+            continue
+        relative = _relative(location, project_path)
+        rule = snapshot.why_left_out(PurePosixPath(relative))
+        if rule is not None:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    name,
+                    f"a pipeline input read from {relative}, which the code snapshot leaves out "
+                    f"({rule}): the step will not find it",
+                    "make it an AzureMLAssetDataset (upload the data as an Azure ML data asset), "
+                    "store it remotely, or stop ignoring it if it is small and not secret",
+                )
+            )
+    return findings
+
+
+def _environment_left_out(env: str, project_path: Path, snapshot: CodeSnapshot) -> list[Finding]:
+    findings = []
+    for folder in ("base", env) if env != "base" else ("base",):
+        relative = PurePosixPath("conf") / folder
+        if not (project_path / relative).is_dir():
+            continue
+        rule = snapshot.why_left_out(relative)
+        if rule is None:
+            continue
+        if folder == "local":
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    str(relative),
+                    f"the steps run with KEDRO_ENV=local, which the snapshot leaves out ({rule}); "
+                    "they will run with conf/base only",
+                    "compile with -e base (the default), or a shipped environment such as "
+                    "-e prod; give steps secrets through environment variables",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    Severity.ERROR,
+                    str(relative),
+                    f"the steps need it but the code snapshot leaves it out ({rule})",
+                    f"stop ignoring {relative} in .amlignore",
+                )
+            )
+    return findings
+
+
+def _uploaded_files(snapshot: CodeSnapshot) -> list[Finding]:
+    findings = []
+    for relative in snapshot.files:
+        if any(fnmatch.fnmatchcase(relative.name.lower(), p) for p in SECRET_PATTERNS):
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    str(relative),
+                    "looks like a secret and would be uploaded with the code",
+                    f"add {relative} to .amlignore and give steps secrets through environment "
+                    "variables or Azure Key Vault",
+                )
+            )
+        size = (snapshot.source / relative).stat().st_size
+        if size > LARGE_FILE_BYTES:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    str(relative),
+                    f"a {size / 2**20:.0f} MiB file would be uploaded with every submission",
+                    f"add {relative} to .amlignore, and read it as an AzureMLAssetDataset",
+                )
+            )
+    if snapshot.size > LARGE_SNAPSHOT_BYTES:
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "code snapshot",
+                f"{snapshot.size / 2**20:.0f} MiB would be uploaded with every submission "
+                f"(over {LARGE_SNAPSHOT_BYTES // 2**20} MiB)",
+                "leave data and build output out with .amlignore",
+            )
+        )
+    return findings
+
+
+def _relative(location: str, project_path: Path) -> str:
+    path = Path(location)
+    try:
+        return path.resolve().relative_to(project_path.resolve()).as_posix()
+    except ValueError:
+        return location
