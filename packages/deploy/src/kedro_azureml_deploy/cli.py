@@ -59,6 +59,7 @@ def compile_options(command: F) -> F:
         load_versions: str,
         aml_env: str | None,
         skip_preflight: bool,
+        strict: bool,
         **kwargs: Any,
     ) -> Any:
         from kedro_azureml_deploy.compiler import CompileOptions
@@ -71,6 +72,7 @@ def compile_options(command: F) -> F:
             load_versions=parse_load_versions(load_versions),
             aml_env=aml_env,
             preflight=not skip_preflight,
+            strict=strict,
         )
         return command(*args, options=options, **kwargs)
 
@@ -106,9 +108,10 @@ def compile_options(command: F) -> F:
         click.option(
             "--skip-preflight",
             is_flag=True,
-            help="Do not check that data crossing steps can travel (to watch a replay fail as "
-            "Azure would).",
+            help="Compile even when doctor finds errors, reporting them as warnings (to watch a "
+            "replay fail as Azure would).",
         ),
+        click.option("--strict", is_flag=True, help="Doctor's warnings stop the command too."),
     ]
     for decorator in reversed(decorators):
         wrapper = decorator(wrapper)
@@ -170,6 +173,28 @@ def compile_command(
         )
 
 
+@click.command()
+@JOBS_OPTION
+@compile_options
+@click.pass_obj
+@reports_user_errors
+def doctor(metadata: Any, jobs: tuple[str, ...], options: Any) -> None:
+    """Report what would break, or be lost, once job(s) run on Azure ML, with the fix for each.
+
+    compile and run run the same checks; errors stop them (with --strict, warnings too).
+    """
+    from kedro_azureml_deploy.compiler import diagnose_project_job
+
+    project, names = open_jobs(metadata, jobs, options)
+    blocked = False
+    for name in names:
+        _, diagnosis = diagnose_project_job(project, name, options)
+        click.echo(diagnosis.report())
+        blocked |= bool(diagnosis.blocking(strict=options.strict))
+    if blocked:
+        raise SystemExit(1)
+
+
 def parse_env_vars(items: tuple[str, ...]) -> dict[str, str]:
     """``KEY=VALUE`` items of ``--env-var`` as a dictionary."""
     variables: dict[str, str] = {}
@@ -194,3 +219,312 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _replay_options(command: F) -> F:
+    """Options shared by ``run --local`` and ``replay``."""
+    options = [
+        click.option(
+            "--python",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Python of the environment the steps run with (default: this one), e.g. a venv "
+            "built like the step image.",
+        ),
+        click.option(
+            "--max-parallel",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Steps running at once (default: the number of CPUs).",
+        ),
+        click.option(
+            "--resume",
+            "resume",
+            metavar="RUN_ID",
+            help="Re-run the failed, skipped and not-started steps of a replay.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+WORKSPACE_OPTION = click.option(
+    "-w",
+    "--workspace",
+    metavar="NAME",
+    help="Entry of `workspace` in azureml.yml to use instead of each job's.",
+)
+INTERACTIVE_OPTION = click.option(
+    "--interactive",
+    is_flag=True,
+    help="Also offer a sign-in in a browser when no other Azure credential works.",
+)
+DRY_RUN_OPTION = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be sent and write the compiled YAML, without contacting Azure.",
+)
+
+
+def _submit_options(command: F) -> F:
+    """Options of ``run`` that apply to a submission to Azure ML (not to ``--local``)."""
+    options = [
+        WORKSPACE_OPTION,
+        click.option(
+            "--wait",
+            is_flag=True,
+            help="Follow each job until it ends; exit non-zero if one does not complete.",
+        ),
+        DRY_RUN_OPTION,
+        INTERACTIVE_OPTION,
+        click.option(
+            "--on-job-scheduled",
+            metavar="MODULE:FUNCTION",
+            help="Function called with each created Azure ML job (azure.ai.ml PipelineJob).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command()
+@JOBS_OPTION
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Replay the compiled job on this machine, step by step, instead of submitting it.",
+)
+@_submit_options
+@compile_options
+@_replay_options
+@click.pass_obj
+@reports_user_errors
+def run(
+    metadata: Any,
+    jobs: tuple[str, ...],
+    local: bool,
+    workspace: str | None,
+    wait: bool,
+    dry_run: bool,
+    interactive: bool,
+    on_job_scheduled: str | None,
+    options: Any,
+    python: Path | None,
+    max_parallel: int | None,
+    resume: str | None,
+) -> None:
+    """Compile job(s) of azureml.yml and run them: on Azure ML, or on this machine with --local.
+
+    On Azure ML, each job's code is uploaded (without conf/local, credentials, .env, data/) and
+    its pipeline job created in its experiment; the Studio URL is printed.
+    """
+    from kedro_azureml_deploy.compiler import compile_project_job
+    from kedro_azureml_deploy.replay import replay_job
+
+    submit_only = {"-w/--workspace": workspace, "--wait": wait, "--dry-run": dry_run}
+    submit_only |= {"--interactive": interactive, "--on-job-scheduled": on_job_scheduled}
+    local_only = {"--python": python, "--max-parallel": max_parallel, "--resume": resume}
+    if not local:
+        _reject_options(local_only, "apply to --local only")
+        _submit_jobs(
+            metadata,
+            jobs,
+            options,
+            workspace=workspace,
+            wait=wait,
+            dry_run=dry_run,
+            interactive=interactive,
+            on_job_scheduled=on_job_scheduled,
+        )
+        return
+    _reject_options(submit_only, "apply to a submission to Azure ML, not to --local")
+    project, names = open_jobs(metadata, jobs, options)
+    if resume and len(names) > 1:
+        raise click.UsageError("--resume takes one job at a time.")
+    failed = []
+    for name in names:
+        target = project.path / ".azureml-local" / "compiled" / f"{name}.yml"
+        compile_project_job(project, name, options, output=target).write(target)
+        report = replay_job(
+            target,
+            project_path=project.path,
+            python=python,
+            max_parallel=max_parallel,
+            resume=resume,
+        )
+        if not report.ok:
+            failed.append(f"{name} ({report.status}, run {report.run_id})")
+    if failed:
+        raise SystemExit(f"Error: replay did not succeed for {', '.join(failed)}.")
+
+
+def _reject_options(given: dict[str, Any], why: str) -> None:
+    used = [name for name, value in given.items() if value]
+    if used:
+        raise click.UsageError(f"{', '.join(used)} {why}.")
+
+
+def _submit_jobs(
+    metadata: Any, jobs: tuple[str, ...], options: Any, *, dry_run: bool, **submit: Any
+) -> None:
+    """``run`` without ``--local``: submit the jobs, or with ``dry_run`` print their plans."""
+    from kedro_azureml_deploy.submitter import submit_jobs
+
+    project, names = open_jobs(metadata, jobs, options)
+    if dry_run:
+        _print_plans(project, names, options, workspace=submit["workspace"])
+        return
+    report = submit_jobs(project, names, options, echo=click.echo, **submit)
+    report.raise_for_failures()
+
+
+def _print_plans(project: Any, names: list[str], options: Any, *, workspace: str | None) -> None:
+    from kedro_azureml_deploy.compiler import default_output_path
+    from kedro_azureml_deploy.job_plan import plan_job
+
+    for name in names:
+        output = default_output_path(project.path, name)
+        plan = plan_job(project, name, options, workspace=workspace, output=output)
+        click.echo(plan.describe().replace(str(output), _display_path(output)))
+    click.echo("Dry run: nothing was sent to Azure.")
+
+
+class _ScheduleGroup(click.Group):
+    """``schedule`` whose options without a subcommand mean ``schedule create``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in ("--help", "-h"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_ScheduleGroup)
+def schedule() -> None:
+    """Create, list, disable and delete the Azure ML schedules of the jobs of azureml.yml.
+
+    `kedro azureml schedule -j JOB` is short for `kedro azureml schedule create -j JOB`.
+    """
+
+
+@schedule.command(name="create")
+@JOBS_OPTION
+@WORKSPACE_OPTION
+@DRY_RUN_OPTION
+@INTERACTIVE_OPTION
+@compile_options
+@click.pass_obj
+@reports_user_errors
+def schedule_create(
+    metadata: Any,
+    jobs: tuple[str, ...],
+    workspace: str | None,
+    dry_run: bool,
+    interactive: bool,
+    options: Any,
+) -> None:
+    """Create or update the schedule of job(s) of azureml.yml (their `schedule` key).
+
+    The schedule is named <package>-<job> and tagged with the project, so running this again
+    updates it. The code is uploaded now: the runs it starts use this snapshot.
+    """
+    from kedro_azureml_deploy.scheduler import schedule_jobs
+
+    project, names = open_jobs(metadata, jobs, options)
+    if dry_run:
+        _print_plans(project, names, options, workspace=workspace)
+        return
+    report = schedule_jobs(
+        project, names, options, workspace=workspace, interactive=interactive, echo=click.echo
+    )
+    report.raise_for_failures()
+
+
+def _schedule_env_option(command: F) -> F:
+    return click.option(
+        "-e",
+        "--env",
+        envvar="KEDRO_ENV",
+        default="base",
+        show_default="$KEDRO_ENV, else base",
+        help="Kedro environment whose azureml.yml is read.",
+    )(command)
+
+
+@schedule.command(name="list")
+@WORKSPACE_OPTION
+@INTERACTIVE_OPTION
+@_schedule_env_option
+@click.pass_obj
+@reports_user_errors
+def schedule_list(metadata: Any, workspace: str | None, interactive: bool, env: str) -> None:
+    """List the project's schedules (in the workspaces of its jobs, or the one -w names)."""
+    from kedro_azureml_deploy.project import open_project
+    from kedro_azureml_deploy.scheduler import list_schedules
+
+    project = open_project(metadata.project_path, env=env)
+    found = list_schedules(project, workspace=workspace, interactive=interactive)
+    for info in found:
+        click.echo(info.describe())
+    if not found:
+        click.echo("The project has no schedule: create one with `kedro azureml schedule -j JOB`.")
+
+
+@schedule.command(name="disable")
+@click.argument("name")
+@WORKSPACE_OPTION
+@INTERACTIVE_OPTION
+@_schedule_env_option
+@click.pass_obj
+@reports_user_errors
+def schedule_disable(
+    metadata: Any, name: str, workspace: str | None, interactive: bool, env: str
+) -> None:
+    """Stop the project's schedule NAME from firing (`schedule -j JOB` enables it again)."""
+    from kedro_azureml_deploy.project import open_project
+    from kedro_azureml_deploy.scheduler import disable_schedule
+
+    project = open_project(metadata.project_path, env=env)
+    info = disable_schedule(project, name, workspace=workspace, interactive=interactive)
+    click.echo(f"Disabled schedule {info.name} ({info.workspace}).")
+
+
+@schedule.command(name="delete")
+@click.argument("name")
+@WORKSPACE_OPTION
+@INTERACTIVE_OPTION
+@_schedule_env_option
+@click.pass_obj
+@reports_user_errors
+def schedule_delete(
+    metadata: Any, name: str, workspace: str | None, interactive: bool, env: str
+) -> None:
+    """Delete the project's schedule NAME (disabling it first); the jobs it started remain."""
+    from kedro_azureml_deploy.project import open_project
+    from kedro_azureml_deploy.scheduler import delete_schedule
+
+    project = open_project(metadata.project_path, env=env)
+    delete_schedule(project, name, workspace=workspace, interactive=interactive)
+    click.echo(f"Deleted schedule {name}.")
+
+
+@click.command()
+@click.argument("job_file", type=click.Path(path_type=Path))
+@_replay_options
+@click.pass_obj
+@reports_user_errors
+def replay(
+    metadata: Any, job_file: Path, python: Path | None, max_parallel: int | None, resume: str | None
+) -> None:
+    """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would."""
+    from kedro_azureml_deploy.replay import replay_job
+
+    report = replay_job(
+        job_file,
+        project_path=metadata.project_path,
+        python=python,
+        max_parallel=max_parallel,
+        resume=resume,
+    )
+    if not report.ok:
+        raise SystemExit(f"Error: replay {report.status} (run {report.run_id}).")

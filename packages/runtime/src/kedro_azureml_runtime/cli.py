@@ -24,7 +24,15 @@ DEPLOY_DISTRIBUTION = "kedro-azureml-deploy"
 #: The commands ``kedro-azureml-deploy`` contributes. With only the runtime installed they answer
 #: with a one-line install hint instead of "No such command". A test keeps this list equal to the
 #: deploy package's entry points.
-DEPLOY_COMMANDS: tuple[str, ...] = ("compile", "info", "schema")
+DEPLOY_COMMANDS: tuple[str, ...] = (
+    "compile",
+    "doctor",
+    "info",
+    "replay",
+    "run",
+    "schedule",
+    "schema",
+)
 
 
 def _contributed_commands() -> dict[str, EntryPoint]:
@@ -77,8 +85,8 @@ class AzureMLGroup(click.Group):
         if missing:
             formatter.write_paragraph()
             formatter.write_text(
-                f"{', '.join(missing)}: install {DEPLOY_DISTRIBUTION} to compile, replay, "
-                "submit and schedule jobs."
+                f"{DEPLOY_DISTRIBUTION}, not installed here, adds: {', '.join(missing)}. Install "
+                "it to compile, replay, submit and schedule jobs."
             )
 
 
