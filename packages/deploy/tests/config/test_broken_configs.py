@@ -60,6 +60,7 @@ def test_missing_azureml_yml_says_how_to_create_one(conf, load):
         load()
 
     assert str(raised.value) == (
-        "no azureml.yml found in conf/base or conf/local: create one with `kedro azureml init` "
-        "(or copy the template's)"
+        "no azureml.yml found in conf/base or conf/local: create conf/base/azureml.yml "
+        "(`kedro azureml schema` gives its JSON Schema; the project template renders a "
+        "complete one)"
     )

@@ -80,8 +80,9 @@ def load_config(
                 "environment"
             ) from None
         raise ConfigError(
-            f"no azureml.yml found in {' or '.join(folders)}: create one with "
-            "`kedro azureml init` (or copy the template's)"
+            f"no azureml.yml found in {' or '.join(folders)}: create conf/base/azureml.yml "
+            "(`kedro azureml schema` gives its JSON Schema; the project template renders a "
+            "complete one)"
         ) from None
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", "") or ""
@@ -143,5 +144,5 @@ def _empty_file_message() -> str:
     optional = [name for name, field in fields.items() if not field.is_required()]
     return (
         f"the file is empty. Add the sections {quoted_list(required)}, and {quoted_list(optional)} "
-        "as needed (`kedro azureml init` writes a starting point)"
+        "as needed (the project template renders a complete example)"
     )
