@@ -42,20 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "suppo
 
 from _venvs import TARGET_RATIO, clean_env, format_table, verdict, workspace  # noqa: E402
 
-from project_factory import KedroProject, chain  # noqa: E402
+from project_factory import KedroProject, chain, default_azureml_config  # noqa: E402
 
-AZUREML_YML = {
-    "workspace": {
-        "__default__": {
-            "subscription_id": "00000000-0000-0000-0000-000000000000",
-            "resource_group": "rg-bench",
-            "name": "ws-bench",
-        }
-    },
-    "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-    "environment": {"__default__": {"name": "kedro-env@latest"}},
-    "jobs": {"chain": {}},
-}
+AZUREML_YML = default_azureml_config({"chain": {}})
 REPLAY = """\
 import json, sys
 from pathlib import Path

@@ -32,21 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "suppo
 
 from _venvs import clean_env, format_table, workspace  # noqa: E402
 
-from project_factory import KedroProject, NodeSpec  # noqa: E402
+from project_factory import KedroProject, NodeSpec, default_azureml_config  # noqa: E402
 
 TARGET_SPEEDUP = 1.7
-AZUREML_YML = {
-    "workspace": {
-        "__default__": {
-            "subscription_id": "00000000-0000-0000-0000-000000000000",
-            "resource_group": "rg-bench",
-            "name": "ws-bench",
-        }
-    },
-    "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-    "environment": {"__default__": {"name": "kedro-env@latest"}},
-    "jobs": {"wide": {}},
-}
+AZUREML_YML = default_azureml_config({"wide": {}})
 REPLAY = """\
 import json, sys
 from pathlib import Path

@@ -5,7 +5,6 @@ and compiled steps run as Azure ML would run them. The fixtures are registered b
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from project_factory import KedroProject, NodeSpec, quiet_kedro_env
+from project_factory import KedroProject, NodeSpec, azureml_yml, quiet_kedro_env
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds the server may take to answer /health: it creates its schema first (many migrations).
@@ -143,22 +142,6 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def azureml_yml(jobs: Mapping[str, Any]) -> str:
-    config = {
-        "workspace": {
-            "__default__": {
-                "subscription_id": "00000000-0000-0000-0000-000000000000",
-                "resource_group": "rg-demo",
-                "name": "ws-demo",
-            }
-        },
-        "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-        "environment": {"__default__": {"name": "kedro-env@latest"}},
-        "jobs": dict(jobs),
-    }
-    return json.dumps(config, indent=2) + "\n"
 
 
 def mlflow_yml(uri: str, experiment: str | None) -> str:

@@ -209,6 +209,30 @@ def chain(n: int, *, dataset_type: str | None = None) -> tuple[list[NodeSpec], d
     return nodes, catalog
 
 
+def default_azureml_config(jobs: Mapping[str, object], **sections: object) -> dict[str, object]:
+    """A valid ``azureml.yml`` as a dictionary: one placeholder workspace, a ``cpu-cluster``
+    compute and the ``kedro-env@latest`` environment, plus ``sections`` (which replace those) and
+    ``jobs``."""
+    return {
+        "workspace": {
+            "__default__": {
+                "subscription_id": "00000000-0000-0000-0000-000000000000",
+                "resource_group": "rg-demo",
+                "name": "ws-demo",
+            }
+        },
+        "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
+        "environment": {"__default__": {"name": "kedro-env@latest"}},
+        **sections,
+        "jobs": dict(jobs),
+    }
+
+
+def azureml_yml(jobs: Mapping[str, object], **sections: object) -> str:
+    """:func:`default_azureml_config` as the text of ``conf/base/azureml.yml`` (JSON is YAML)."""
+    return json.dumps(default_azureml_config(jobs, **sections), indent=2) + "\n"
+
+
 def pipeline_dataset(filepath: str, wrapped: str = "pickle.PickleDataset") -> dict[str, object]:
     """A catalog entry for an ``AzureMLPipelineDataset`` wrapping ``wrapped``."""
     return {

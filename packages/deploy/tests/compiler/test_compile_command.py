@@ -7,34 +7,15 @@ and review the diff like code.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from project_factory import KedroProject, NodeSpec, pipeline_dataset
+from project_factory import KedroProject, NodeSpec, azureml_yml, pipeline_dataset
 
 GOLDEN = Path(__file__).parent / "golden"
-WORKSPACE = {
-    "__default__": {
-        "subscription_id": "00000000-0000-0000-0000-000000000000",
-        "resource_group": "rg-demo",
-        "name": "ws-demo",
-    }
-}
-
-
-def azureml_yml(jobs: dict, **sections) -> str:
-    config = {
-        "workspace": WORKSPACE,
-        "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-        "environment": {"__default__": {"name": "kedro-env@latest"}},
-        **sections,
-        "jobs": jobs,
-    }
-    return json.dumps(config, indent=2) + "\n"
 
 
 def spaceflights_like(make_project, jobs: dict | None = None, **sections) -> KedroProject:

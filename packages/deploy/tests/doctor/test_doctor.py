@@ -7,23 +7,9 @@ import json
 
 import pytest
 
-from project_factory import KedroProject, NodeSpec, pipeline_dataset
+from project_factory import KedroProject, NodeSpec, azureml_yml, pipeline_dataset
 
-WORKSPACE = {
-    "__default__": {
-        "subscription_id": "00000000-0000-0000-0000-000000000000",
-        "resource_group": "rg-demo",
-        "name": "ws-demo",
-    }
-}
-AZUREML_YML = json.dumps(
-    {
-        "workspace": WORKSPACE,
-        "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-        "environment": {"__default__": {"name": "kedro-env@latest"}},
-        "jobs": {"default": {}},
-    }
-)
+AZUREML_YML = azureml_yml({"default": {}})
 LOCAL_REPORT = {"type": "json.JSONDataset", "filepath": "data/08_reporting/report.json"}
 RAW = {"type": "pickle.PickleDataset", "filepath": "data/01_raw/raw.pkl"}
 #: A raw input the code snapshot ships (outside data/, which never ships).

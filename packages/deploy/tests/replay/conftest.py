@@ -16,19 +16,7 @@ import pytest
 from rich.console import Console
 
 from kedro_azureml_deploy.replay import ReplayReport, replay_job
-from project_factory import KedroProject, quiet_kedro_env
-
-AZUREML_SECTIONS: dict[str, Any] = {
-    "workspace": {
-        "__default__": {
-            "subscription_id": "00000000-0000-0000-0000-000000000000",
-            "resource_group": "rg-demo",
-            "name": "ws-demo",
-        }
-    },
-    "compute": {"__default__": {"cluster_name": "cpu-cluster"}},
-    "environment": {"__default__": {"name": "kedro-env@latest"}},
-}
+from project_factory import KedroProject, default_azureml_config, quiet_kedro_env
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +32,7 @@ def compile_job(
     """Write ``conf/base/azureml.yml`` with job ``train`` (settings ``job``; other ``sections``
     replace or add top-level keys), compile it with ``kedro azureml compile`` (extra ``args``)
     and return the YAML's path."""
-    config = {**AZUREML_SECTIONS, **sections, "jobs": {"train": job or {}}}
+    config = default_azureml_config({"train": job or {}}, **sections)
     (project.path / "conf" / "base" / "azureml.yml").write_text(json.dumps(config, indent=2))
     target = project.path / "azureml-train.yml"
     project.kedro("azureml", "compile", "-j", "train", "-o", str(target), *args, check=True)
