@@ -177,3 +177,32 @@ def test_instruction_check_joins_continuations_and_skips_heredocs():
         "CMD",
     ]
     assert check_dockerfile(text) == []
+
+
+@pytest.mark.parametrize("dependencies_from", ["requirements.txt", "uv.lock"])
+def test_the_dockerfile_of_an_adopted_project_installs_from_its_dependency_file(
+    render, dependencies_from
+):
+    project = render(adopt=True, dependencies_from=dependencies_from)
+    text = project.read("Dockerfile")
+    instructions = "\n".join(f"{k} {a}" for _, k, a in dockerfile_instructions(text))
+
+    assert check_dockerfile(text) == []
+    if dependencies_from == "requirements.txt":
+        assert "COPY requirements.txt ./" in instructions
+        assert 'pip install -r requirements.txt "kedro-azureml-runtime' in instructions
+        assert "pip install --no-deps ." in instructions
+        assert "uv" not in instructions.replace("uvicorn", "")
+    else:
+        assert "uv sync --locked --no-dev --no-editable" in instructions
+        assert "requirements.txt" not in instructions
+    # what every step image has, whatever the dependencies come from
+    assert 'CMD ["kedro", "azureml", "execute", "--help"]' in instructions
+    assert sorted(p.name for p in project.path.iterdir()) == [
+        ".amlignore",
+        ".copier-answers.yml",
+        ".dockerignore",
+        "Dockerfile",
+        "azureml.schema.json",
+        "conf",
+    ]
