@@ -142,6 +142,101 @@ def info() -> None:
         raise SystemExit(1)
 
 
+@click.command()
+@click.option(
+    "--subscription-id", help="Azure subscription id of the workspace (default: a placeholder)."
+)
+@click.option("--resource-group", help="Resource group of the workspace (default: a placeholder).")
+@click.option("--workspace", help="Name of the Azure ML workspace (default: a placeholder).")
+@click.option(
+    "--cluster", "compute_cluster", help="Compute cluster the steps run on (default: cpu-cluster)."
+)
+@click.option(
+    "--execution-mode",
+    type=click.Choice(["code_upload", "docker_image"]),
+    help="Upload the code with each job, or bake it into the Dockerfile's image. Default: "
+    "docker_image when a previous azureml.yml names an image, else code_upload.",
+)
+@click.option("--registry", "container_registry", help="Registry of the step image (docker_image).")
+@click.option("--image-name", help="Repository of the step image in the registry (docker_image).")
+@click.option(
+    "--template",
+    envvar="KEDRO_AZUREML_TEMPLATE",
+    show_envvar=True,
+    help="The kedro-azureml template: a git URL or a local clone. Default: the released one.",
+)
+@click.option(
+    "--template-ref",
+    help="Template release (tag, branch or commit). Default: the tag of this kedro-azureml-deploy.",
+)
+@click.option("--force", is_flag=True, help="Replace files the project already has without asking.")
+@click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@click.pass_obj
+@reports_user_errors
+def init(
+    metadata: Any,
+    template: str | None,
+    template_ref: str | None,
+    force: bool,
+    dry_run: bool,
+    **azure: str | None,
+) -> None:
+    """Adopt this Kedro project: add conf/base/azureml.yml, .amlignore, Dockerfile and
+    .dockerignore from the kedro-azureml template, recording the answers so that
+    `copier update` keeps them up to date.
+
+    A file the project already has is replaced only when you agree, or with --force, and kept
+    as <file>.orig. Nothing else changes: `kedro run` works as before. The workspace, cluster
+    and image of an azureml.yml written for kedro-azureml or kedro-azureml-pipeline fill in
+    the options not given.
+    """
+    import sys
+
+    from kedro_azureml_deploy.adoption import (
+        AzureAnswers,
+        adopt_project,
+        default_template,
+        default_template_ref,
+        find_predecessor_config,
+        next_steps,
+        read_project,
+    )
+
+    facts = read_project(metadata.project_path, force=force)
+    inherited = find_predecessor_config(facts.path)
+    if inherited:
+        click.echo(
+            f"Reading the workspace, cluster and image of {inherited.path} ({inherited.plugin}'s "
+            "format)."
+        )
+    interactive = sys.stdin.isatty() and not dry_run
+
+    def overwrite(relpath: str) -> bool:
+        if force:
+            return True
+        if not interactive:
+            return False
+        return click.confirm(f"{relpath} exists and differs from the template's. Replace it?")
+
+    adoption = adopt_project(
+        facts,
+        AzureAnswers(**azure),  # type: ignore[arg-type]
+        template=template or default_template(),
+        ref=template_ref or default_template_ref(),
+        overwrite=overwrite,
+        inherited=inherited,
+        dry_run=dry_run,
+    )
+    click.echo(adoption.report())
+    if adoption.kept:
+        click.echo("Files kept as they are: --force replaces them with the template's.")
+    if dry_run:
+        return
+    click.echo("Next steps:")
+    for number, step in enumerate(next_steps(facts, adoption, inherited), start=1):
+        click.echo(f"  {number}. {step}")
+
+
 @click.command(name="compile")
 @JOBS_OPTION
 @click.option(

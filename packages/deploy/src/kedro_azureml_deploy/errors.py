@@ -24,3 +24,8 @@ class SubmitError(KedroAzureMLError):
 
 class ReplayError(KedroAzureMLError):
     """A compiled job cannot be replayed locally, or a replay run to resume does not exist."""
+
+
+class AdoptionError(KedroAzureMLError):
+    """``kedro azureml init`` cannot adopt the project: a copier template already manages it, or
+    the template cannot be fetched or rendered with the answers given."""

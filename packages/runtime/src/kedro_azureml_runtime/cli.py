@@ -28,6 +28,7 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "compile",
     "doctor",
     "info",
+    "init",
     "replay",
     "run",
     "schedule",

@@ -128,7 +128,27 @@ def _validate(data: Any, files_defining: Callable[[KeyPath], list[str]]) -> Azur
         return AzureMLConfig.model_validate(data)
     except ValidationError as exc:
         problems = validation_problems(exc, data, AzureMLConfig)
-        raise ConfigError("\n".join(_line(p, files_defining(p.path)) for p in problems)) from None
+        lines = [_line(p, files_defining(p.path)) for p in problems]
+        predecessor = predecessor_format(data)
+        if predecessor:
+            lines.append(
+                f"{', '.join(files_defining(()))}: written for {predecessor}: "
+                "`kedro azureml init --force` "
+                "writes ours with its workspace, cluster and image (yours kept as .orig), and the "
+                "tutorial 'Migrate an existing project' maps the other keys."
+            )
+        raise ConfigError("\n".join(lines)) from None
+
+
+def predecessor_format(data: Mapping[str, Any]) -> str | None:
+    """The plugin an ``azureml.yml`` in another format was written for: kedro-azureml
+    (getindata; an ``azure`` section) or kedro-azureml-pipeline (``execution.environment``)."""
+    if isinstance(data.get("azure"), Mapping):
+        return "kedro-azureml"
+    execution = data.get("execution")
+    if isinstance(execution, Mapping) and "environment" in execution:
+        return "kedro-azureml-pipeline"
+    return None
 
 
 def _line(problem: Problem, files: list[str]) -> str:

@@ -1,0 +1,212 @@
+"""`kedro azureml init`: an existing Kedro project adopts the template's Azure ML layer.
+
+Each test runs the real command in a real Kedro project (the test factory's), rendering the
+template of this checkout from its scratch git repository (``template_repo``, tagged as the
+current release, which is the release ``init`` asks for by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kedro_azureml_deploy.config import parse_config
+from project_factory import KedroProject, NodeSpec
+
+ADOPTED_FILES = [
+    ".amlignore",
+    ".copier-answers.yml",
+    ".dockerignore",
+    "Dockerfile",
+    "azureml.schema.json",
+    "conf/base/azureml.yml",
+]
+
+
+@pytest.fixture
+def project(make_project) -> KedroProject:
+    """A project that has never heard of Azure ML."""
+    return make_project(nodes=[NodeSpec("double", "add_one", ["seed"], ["doubled"])])
+
+
+def init(project: KedroProject, template: Path, *args: str):
+    return project.kedro("azureml", "init", "--template", str(template), *args)
+
+
+def project_files(project: KedroProject) -> dict[str, bytes]:
+    return {
+        path.relative_to(project.path).as_posix(): path.read_bytes()
+        for path in sorted(project.path.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_init_adds_the_azure_ml_layer_and_nothing_else(project, template_repo):
+    before = project_files(project)
+
+    result = init(project, template_repo)
+
+    assert result.returncode == 0, result.stderr
+    after = project_files(project)
+    assert sorted(set(after) - set(before)) == ADOPTED_FILES
+    assert {path: after[path] for path in before} == before  # nothing of the project changed
+    for path in ADOPTED_FILES:
+        assert f"added       {path}" in result.stdout
+    # the config is shared (conf/base), valid, and has the default job
+    config = parse_config(yaml.safe_load((project.path / "conf/base/azureml.yml").read_text()))
+    assert config.job("default")[0] == "default"
+    # .amlignore is not empty: it keeps secrets, local config and data out of uploads
+    amlignore = (project.path / ".amlignore").read_text().splitlines()
+    assert {"conf/local/", "conf/**/*credentials*", ".env", "data/"} <= set(amlignore)
+    # the answers file lets `copier update` find the template, release and answers later
+    answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(template_repo)
+    assert answers["_commit"].startswith("v")
+    assert answers["adopt"] is True
+    assert answers["package_name"] == project.package
+    assert answers["kedro_init_version"] == "1.0.0"
+    assert "kedro azureml doctor -j default" in result.stdout
+
+
+def test_init_keeps_the_projects_own_files_unless_forced(project, template_repo):
+    (project.path / "Dockerfile").write_text("FROM python:3.11\n# ours\n")
+
+    kept = init(project, template_repo)
+
+    assert kept.returncode == 0, kept.stderr
+    assert (project.path / "Dockerfile").read_text() == "FROM python:3.11\n# ours\n"
+    assert "kept yours  Dockerfile" in kept.stdout
+    assert "--force replaces them" in kept.stdout
+
+    (project.path / ".copier-answers.yml").unlink()
+    forced = init(project, template_repo, "--force")
+
+    assert forced.returncode == 0, forced.stderr
+    assert "replaced    Dockerfile" in forced.stdout
+    assert "kedro azureml execute" in (project.path / "Dockerfile").read_text()
+    assert (project.path / "Dockerfile.orig").read_text() == "FROM python:3.11\n# ours\n"
+
+
+def test_dry_run_writes_nothing(project, template_repo):
+    before = project_files(project)
+
+    result = init(project, template_repo, "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "Would adopt" in result.stdout and "added       Dockerfile" in result.stdout
+    assert project_files(project) == before
+
+
+def test_a_project_the_template_already_manages_is_refused(project, template_repo):
+    assert init(project, template_repo).returncode == 0
+    before = project_files(project)
+
+    again = init(project, template_repo)
+
+    assert again.returncode == 1
+    assert "already adopted" in again.stderr and "copier update --trust" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert project_files(project) == before
+    assert init(project, template_repo, "--force").returncode == 0  # adopting again is asked for
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--template-ref", "v99.0.0"), "has no release 'v99.0.0'. Pass --template-ref"),
+        (("--workspace", "x"), "the template refused an answer"),
+        (("--execution-mode", "docker_image", "--registry", "Not A Host"), "container_registry"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(project, template_repo, args, message):
+    before = project_files(project)
+
+    result = init(project, template_repo, *args)
+
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert project_files(project) == before
+
+
+def test_a_missing_template_is_one_line(project, tmp_path):
+    result = init(project, tmp_path / "nowhere")
+
+    assert result.returncode == 1
+    assert "does not exist: pass --template" in result.stderr
+
+
+KEDRO_AZUREML_CONFIG = """\
+azure:
+  subscription_id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+  experiment_name: sales
+  resource_group: rg-sales
+  workspace_name: "mlw sales"     # not a valid workspace name
+  environment_name: ~
+  code_directory: ~
+  working_directory: /home/kedro_docker
+  compute:
+    __default__:
+      cluster_name: cpu-d4
+    gpu:
+      cluster_name: gpu-nc6
+docker:
+  image: contoso.azurecr.io/sales/forecast:1.2
+"""
+
+KEDRO_AZUREML_PIPELINE_CONFIG = """\
+workspace:
+  __default__:
+    subscription_id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    resource_group: rg-sales
+    name: mlw-sales
+compute:
+  __default__:
+    cluster_name: cpu-d4
+execution:
+  environment: sales-env@latest
+  code_directory: "."
+jobs:
+  nightly:
+    pipeline:
+      pipeline_name: __default__
+"""
+
+
+def test_a_kedro_azureml_config_fills_in_the_answers(project, template_repo):
+    (project.path / "conf/base/azureml.yml").write_text(KEDRO_AZUREML_CONFIG)
+
+    result = init(project, template_repo, "--force")
+
+    assert result.returncode == 0, result.stderr
+    assert "kedro-azureml's format" in result.stdout
+    assert "(yours saved as conf/base/azureml.yml.orig)" in result.stdout
+    assert "ignored     azure_workspace from conf/base/azureml.yml" in result.stdout
+    config = parse_config(yaml.safe_load((project.path / "conf/base/azureml.yml").read_text()))
+    workspace = config.workspace["__default__"]
+    assert (workspace.subscription_id, workspace.resource_group, workspace.name) == (
+        "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        "rg-sales",
+        "my-workspace",  # the placeholder: theirs is not a valid name
+    )
+    assert config.compute["__default__"].cluster_name == "cpu-d4"
+    assert config.execution.mode == "image"
+    assert config.environment["__default__"].image.startswith("contoso.azurecr.io/sales/forecast:")
+    assert (project.path / "conf/base/azureml.yml.orig").read_text() == KEDRO_AZUREML_CONFIG
+    assert "tutorial 'Migrate an existing project'" in result.stdout
+
+
+def test_a_kedro_azureml_pipeline_config_in_conf_local_is_read_and_flagged(project, template_repo):
+    (project.path / "conf/local/azureml.yml").write_text(KEDRO_AZUREML_PIPELINE_CONFIG)
+
+    result = init(project, template_repo)
+
+    assert result.returncode == 0, result.stderr
+    assert "conf/local/azureml.yml (kedro-azureml-pipeline's format)" in result.stdout
+    config = parse_config(yaml.safe_load((project.path / "conf/base/azureml.yml").read_text()))
+    assert config.workspace["__default__"].name == "mlw-sales"
+    assert config.execution.mode == "code_upload"
+    assert "conf/local/azureml.yml is in kedro-azureml-pipeline's format" in result.stdout
+    assert "delete it" in result.stdout
