@@ -157,7 +157,12 @@ def _inputs_left_out(
                     f"a pipeline input read from {relative}, which the code snapshot leaves out "
                     f"({rule}): the step will not find it",
                     "make it an AzureMLAssetDataset (upload the data as an Azure ML data asset), "
-                    "store it remotely, or stop ignoring it if it is small and not secret",
+                    "store it remotely, or, if it is small and not secret, "
+                    + (
+                        "move it out of data/ (never uploaded) and point its filepath there"
+                        if rule.startswith("always left out")
+                        else "stop ignoring it"
+                    ),
                 )
             )
     return findings

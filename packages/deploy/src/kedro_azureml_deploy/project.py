@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +36,26 @@ class KedroProject:
     config: AzureMLConfig
     context: KedroContext
 
-    @property
+    @cached_property
     def catalog(self) -> CatalogProtocol:
-        return self.context.catalog
+        """The project's catalog, made once (Kedro makes a new one each time it is asked).
+
+        Raises:
+            ConfigError: a catalog entry names credentials the environment does not define.
+        """
+        try:
+            return self.context.catalog
+        except KeyError as exc:
+            missing = re.search(r"Unable to find credentials '([^']+)'", str(exc))
+            if not missing:
+                raise
+            raise ConfigError(
+                f"a catalog entry uses credentials {missing[1]!r}, which conf/{self.env} does not "
+                "define. Steps never get conf/local nor any credentials file (neither is "
+                "uploaded or built into the image): give the dataset its secrets through "
+                "environment variables, Azure Key Vault or the compute's managed identity (docs: "
+                "'Migrate an existing project', section 'Secrets in steps')."
+            ) from None
 
     def pipeline_of(self, job_name: str, job: JobConfig) -> Pipeline:
         """The job's pipeline, filtered as its ``pipeline`` section says."""
@@ -85,4 +104,6 @@ def open_project(
         ) from None
     conf_source = Path(getattr(context.config_loader, "conf_source", project_path / "conf"))
     config = load_config(context.config_loader, conf_source=conf_source, env=env)
-    return KedroProject(path=project_path, env=env, config=config, context=context)
+    project = KedroProject(path=project_path, env=env, config=config, context=context)
+    project.catalog  # noqa: B018 (made now, so a catalog error is reported before any work)
+    return project
