@@ -7,13 +7,18 @@ current release, which is the release ``init`` asks for by default).
 
 from __future__ import annotations
 
+import os
+import pty
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kedro_azureml_deploy.config import parse_config
-from project_factory import KedroProject, NodeSpec
+from project_factory import KedroProject, NodeSpec, quiet_kedro_env
 
 ADOPTED_FILES = [
     ".amlignore",
@@ -89,6 +94,35 @@ def test_init_keeps_the_projects_own_files_unless_forced(project, template_repo)
     assert (project.path / "Dockerfile.orig").read_text() == "FROM python:3.11\n# ours\n"
 
 
+def test_on_a_terminal_init_asks_before_replacing_each_file(project, template_repo):
+    (project.path / "Dockerfile").write_text("FROM python:3.11\n# ours\n")
+    (project.path / ".dockerignore").write_text("data\n")
+    terminal, stdin = pty.openpty()
+    command = [sys.executable, "-m", "kedro", "azureml", "init", "--template", str(template_repo)]
+    process = subprocess.Popen(
+        command,
+        cwd=project.path,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **quiet_kedro_env()},
+        text=True,
+    )
+    os.close(stdin)
+    try:
+        os.write(terminal, b"y\nn\n")  # asked in file order: .dockerignore, then Dockerfile
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        os.close(terminal)
+
+    assert process.returncode == 0, stderr
+    assert ".dockerignore exists and differs from the template's. Replace it?" in stdout
+    assert "Dockerfile exists and differs from the template's. Replace it?" in stdout
+    assert "replaced    .dockerignore" in stdout and "kept yours  Dockerfile" in stdout
+    assert (project.path / ".dockerignore.orig").read_text() == "data\n"
+    assert (project.path / "Dockerfile").read_text() == "FROM python:3.11\n# ours\n"
+
+
 def test_dry_run_writes_nothing(project, template_repo):
     before = project_files(project)
 
@@ -136,6 +170,20 @@ def test_a_missing_template_is_one_line(project, tmp_path):
 
     assert result.returncode == 1
     assert "does not exist: pass --template" in result.stderr
+
+
+def test_a_template_outside_git_is_refused_since_it_could_not_update(
+    project, template_repo, tmp_path
+):
+    plain = tmp_path / "plain-copy"
+    shutil.copytree(template_repo, plain, ignore=shutil.ignore_patterns(".git"))
+    before = project_files(project)
+
+    result = init(project, plain)
+
+    assert result.returncode == 1
+    assert "is not a git repository: copier update could not" in result.stderr
+    assert project_files(project) == before
 
 
 KEDRO_AZUREML_CONFIG = """\

@@ -443,7 +443,13 @@ def _render(template: str, ref: str | None, target: Path, answers: Mapping[str, 
         if refused:
             raise _RefusedAnswer(refused[1], message) from None
         raise AdoptionError(f"the template cannot be rendered: {message}") from None
-    commit = worker.answers.combined.get("_commit") or ref or "HEAD"
+    commit = worker.answers.combined.get("_commit")
+    if not commit:
+        raise AdoptionError(
+            f"the template {template} is not a git repository: copier update could not bring "
+            "its later releases into the project. Pass --template with the git URL or a git "
+            "clone of kedro-azureml."
+        )
     return str(commit)
 
 
