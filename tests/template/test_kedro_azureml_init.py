@@ -93,6 +93,13 @@ def test_init_keeps_the_projects_own_files_unless_forced(project, template_repo)
     assert "kedro azureml execute" in (project.path / "Dockerfile").read_text()
     assert (project.path / "Dockerfile.orig").read_text() == "FROM python:3.11\n# ours\n"
 
+    (project.path / "Dockerfile").write_text("FROM python:3.12\n")  # edited after adoption
+    again = init(project, template_repo, "--force")
+
+    assert "(yours saved as Dockerfile.orig.2)" in again.stdout
+    assert (project.path / "Dockerfile.orig").read_text() == "FROM python:3.11\n# ours\n"
+    assert (project.path / "Dockerfile.orig.2").read_text() == "FROM python:3.12\n"
+
 
 def test_on_a_terminal_init_asks_before_replacing_each_file(project, template_repo):
     (project.path / "Dockerfile").write_text("FROM python:3.11\n# ours\n")

@@ -137,7 +137,8 @@ class Adoption:
         unchanged: files the project already had, identical to the template's.
         replaced: files the project had, replaced by the template's (asked or ``--force``).
         kept: files the project had and keeps, though the template's differ.
-        backups: where each replaced file was saved (``<file>.orig``).
+        backups: where each replaced file was saved (``<file>.orig``, never over an earlier
+            backup).
         ignored: answers read from a predecessor's ``azureml.yml`` that the template refused,
             with the reason.
         written: whether the files were written (``False`` for a dry run).
@@ -338,7 +339,7 @@ def adopt_project(
                 adoption.unchanged.append(relpath)
             elif target.is_file() and overwrite(relpath):
                 adoption.replaced.append(relpath)
-                adoption.backups[relpath] = f"{relpath}.orig"
+                adoption.backups[relpath] = _free_backup_name(facts.path, relpath)
                 to_copy.append(relpath)
             else:
                 adoption.kept.append(relpath)
@@ -451,6 +452,15 @@ def _render(template: str, ref: str | None, target: Path, answers: Mapping[str, 
             "clone of kedro-azureml."
         )
     return str(commit)
+
+
+def _free_backup_name(project_path: Path, relpath: str) -> str:
+    """``<file>.orig``, or ``<file>.orig.2``, ... when an earlier backup holds that name."""
+    backup, number = f"{relpath}.orig", 1
+    while (project_path / backup).exists():
+        number += 1
+        backup = f"{relpath}.orig.{number}"
+    return backup
 
 
 class _RefusedAnswer(Exception):
