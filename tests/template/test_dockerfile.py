@@ -135,7 +135,9 @@ def test_dockerfile_installs_only_the_runtime_and_the_project(render_scenario):
     assert [k for _, k, _ in instructions if k == "FROM"] == ["FROM", "FROM"]
     assert "COPY --from=ghcr.io/astral-sh/uv:" in text
     assert "uv sync --locked --no-dev --no-editable" in text
-    assert "COPY --chown=kedro:kedro conf/base ./conf/base" in final_stage
+    assert "COPY --chown=kedro:kedro conf ./conf" in final_stage  # every environment...
+    dockerignore = render_scenario("docker_image").read(".dockerignore").splitlines()
+    assert {"conf/local", "conf/**/*credentials*"} <= set(dockerignore)  # ...but local secrets
     assert "mkdir -p conf/local" in final_stage
     assert "ENV KEDRO_DISABLE_TELEMETRY=true" in final_stage
     assert "conf/local" not in re.sub(r"mkdir -p conf/local|chown \S+ conf/local", "", text)
