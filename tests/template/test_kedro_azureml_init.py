@@ -232,6 +232,15 @@ jobs:
 
 def test_a_kedro_azureml_config_fills_in_the_answers(project, template_repo):
     (project.path / "conf/base/azureml.yml").write_text(KEDRO_AZUREML_CONFIG)
+    (project.path / "conf/base/catalog.yml").write_text(
+        "model:\n  type: kedro_azureml.datasets.AzureMLPipelineDataset\n"
+        "  dataset:\n    type: pickle.PickleDataset\n    filepath: model.pkl\n"
+    )
+    settings = project.path / "src" / project.package / "settings.py"
+    settings.write_text(
+        "# from kedro_azureml.hooks import azureml_local_run_hook\n"
+        "from kedro_azureml_runtime.datasets import AzureMLPipelineDataset  # ours: not listed\n"
+    )
 
     result = init(project, template_repo, "--force")
 
@@ -251,6 +260,10 @@ def test_a_kedro_azureml_config_fills_in_the_answers(project, template_repo):
     assert config.environment["__default__"].image.startswith("contoso.azurecr.io/sales/forecast:")
     assert (project.path / "conf/base/azureml.yml.orig").read_text() == KEDRO_AZUREML_CONFIG
     assert "tutorial 'Migrate an existing project'" in result.stdout
+    assert (
+        f"conf/base/catalog.yml, src/{project.package}/settings.py still refer to the previous "
+        "plugin's package: import from kedro_azureml_runtime instead"
+    ) in result.stdout
 
 
 def test_a_kedro_azureml_pipeline_config_in_conf_local_is_read_and_flagged(project, template_repo):

@@ -227,6 +227,26 @@ def find_predecessor_config(project_path: Path) -> PredecessorConfig | None:
     return None
 
 
+#: A reference to a predecessor's package (``kedro_azureml.datasets``,
+#: ``kedro_azureml_pipeline.hooks``), not to ours (``kedro_azureml_runtime``).
+_PREDECESSOR_REFERENCE = re.compile(r"\bkedro_azureml(?:_pipeline)?(?!\w)")
+
+
+def predecessor_references(project_path: Path) -> list[str]:
+    """The project's source and configuration files that still refer to kedro-azureml's or
+    kedro-azureml-pipeline's package, relative to the project."""
+    candidates = [
+        *(project_path / "src").rglob("*.py"),
+        *(project_path / "conf").rglob("*.yml"),
+        *(project_path / "conf").rglob("*.yaml"),
+    ]
+    return sorted(
+        path.relative_to(project_path).as_posix()
+        for path in candidates
+        if path.is_file() and _PREDECESSOR_REFERENCE.search(_read(path))
+    )
+
+
 def _azure_answers(
     *, workspace: Any, workspace_name_key: str, compute: Any, image: Any
 ) -> AzureAnswers:
@@ -374,6 +394,13 @@ def next_steps(
         steps.append(
             f"move what else {inherited.path}.orig sets ({inherited.plugin}'s format) into "
             "conf/base/azureml.yml: the tutorial 'Migrate an existing project' maps each key"
+        )
+    references = predecessor_references(facts.path)
+    if references:
+        steps.append(
+            f"{', '.join(references)} still refer to the previous plugin's package: import "
+            "from kedro_azureml_runtime instead (kedro_azureml_runtime.datasets, "
+            ".distributed), and drop its hook from HOOKS: ours registers itself"
         )
     if not _declares(facts.path, "kedro-azureml-runtime"):
         if facts.dependencies_from == "requirements.txt":
