@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from template_testing import commit_all, git
 
 from kedro_azureml_deploy.config import parse_config
 from project_factory import KedroProject, NodeSpec, quiet_kedro_env
@@ -173,10 +174,41 @@ def test_bad_input_is_one_line_and_writes_nothing(project, template_repo, args, 
 
 
 def test_a_missing_template_is_one_line(project, tmp_path):
+    before = project_files(project)
+
     result = init(project, tmp_path / "nowhere")
 
     assert result.returncode == 1
     assert "does not exist: pass --template" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert project_files(project) == before
+
+
+def test_a_template_that_cannot_adopt_is_refused_before_anything_is_written(project, tmp_path):
+    """A release older than init, or another template, would render a whole project."""
+    other = tmp_path / "other-template"
+    (other / "project").mkdir(parents=True)
+    (other / "copier.yml").write_text("_subdirectory: project\nname:\n  default: x\n")
+    (other / "project" / "pyproject.toml").write_text("[project]\nname = 'overwritten'\n")
+    git(other, "init", "--quiet", "--initial-branch=main")
+    commit_all(other, "another template")
+    git(other, "tag", "v0.1.0")
+    before = project_files(project)
+
+    result = init(project, other, "--force")
+
+    assert result.returncode == 1
+    assert "cannot adopt a project" in result.stderr and "--template-ref" in result.stderr
+    assert project_files(project) == before
+
+
+def test_a_registry_alone_means_docker_image(project, template_repo):
+    result = init(project, template_repo, "--registry", "contoso.azurecr.io")
+
+    assert result.returncode == 0, result.stderr
+    config = parse_config(yaml.safe_load((project.path / "conf/base/azureml.yml").read_text()))
+    assert config.execution.mode == "image"
+    assert config.environment["__default__"].image.startswith("contoso.azurecr.io/")
 
 
 def test_a_template_outside_git_is_refused_since_it_could_not_update(

@@ -33,7 +33,12 @@ from kedro_azureml_deploy.errors import AdoptionError
 TEMPLATE_SOURCE = "https://github.com/kedro-azureml/kedro-azureml.git"
 ANSWERS_FILE = ".copier-answers.yml"
 #: The template's defaults for the workspace: a config holding one still needs filling in.
-PLACEHOLDERS = ("00000000-0000-0000-0000-000000000000", "my-resource-group", "my-workspace")
+PLACEHOLDERS = (
+    "00000000-0000-0000-0000-000000000000",
+    "my-resource-group",
+    "my-workspace",
+    "myregistry.azurecr.io",
+)
 #: The Python versions the template offers (its ``python_version`` choices).
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 
@@ -74,7 +79,8 @@ class AzureAnswers:
 
     def as_data(self) -> dict[str, str]:
         """The template's answers (questions left out keep the template's placeholders)."""
-        data = {"execution_mode": self.execution_mode or "code_upload"}
+        mode = self.execution_mode or ("docker_image" if self.container_registry else "code_upload")
+        data = {"execution_mode": mode}
         data.update(
             {
                 question: getattr(self, attr)
@@ -364,12 +370,20 @@ def adopt_project(
             else:
                 adoption.kept.append(relpath)
         if not dry_run:
-            for relpath, backup in adoption.backups.items():
-                shutil.copy2(facts.path / relpath, facts.path / backup)
-            for relpath in to_copy:
-                target = facts.path / relpath
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(rendered / relpath, target)
+            # The answers file last: a project that has it counts as adopted.
+            to_copy.sort(key=lambda relpath: relpath == ANSWERS_FILE)
+            try:
+                for relpath, backup in adoption.backups.items():
+                    shutil.copy2(facts.path / relpath, facts.path / backup)
+                for relpath in to_copy:
+                    target = facts.path / relpath
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(rendered / relpath, target)
+            except OSError as exc:
+                raise AdoptionError(
+                    f"could not write {exc.filename or 'a file'} ({exc.strerror or exc}): fix "
+                    "the permissions and run init again (with --force for files it added)."
+                ) from None
     return adoption
 
 
@@ -418,6 +432,11 @@ def next_steps(
         steps.append(
             "fill in the workspace, compute and environment placeholders of conf/base/azureml.yml"
         )
+    if ".dockerignore" in adoption.kept:
+        steps.append(
+            "make sure your .dockerignore keeps conf/local and credentials files out: the "
+            "Dockerfile copies conf/ into the step image"
+        )
     if (facts.path / ".gitignore").is_file() and ".amlignore" in adoption.added:
         steps.append(
             "review .amlignore: Azure ML reads it instead of .gitignore to decide what it uploads"
@@ -448,7 +467,8 @@ def _render(template: str, ref: str | None, target: Path, answers: Mapping[str, 
         )
     except ProcessExecutionError as exc:
         stderr = (exc.stderr or "").strip().splitlines()
-        detail = stderr[-1] if stderr else str(exc).splitlines()[0]
+        fatal = [line for line in stderr if line.startswith(("fatal:", "ERROR:"))]
+        detail = (fatal or stderr or str(exc).splitlines())[0].rstrip(".")
         raise AdoptionError(
             f"could not fetch the kedro-azureml template from {template}: {detail}. Pass "
             "--template with a reachable git URL or a local clone of kedro-azureml."
@@ -471,6 +491,12 @@ def _render(template: str, ref: str | None, target: Path, answers: Mapping[str, 
         if refused:
             raise _RefusedAnswer(refused[1], message) from None
         raise AdoptionError(f"the template cannot be rendered: {message}") from None
+    if "adopt" not in worker.template.questions_data:
+        raise AdoptionError(
+            f"the template {template} at {ref or 'its latest release'} cannot adopt a project "
+            "(it has no `adopt` question: a release older than `kedro azureml init`, or another "
+            "template). Pass --template-ref with a newer release of kedro-azureml."
+        )
     commit = worker.answers.combined.get("_commit")
     if not commit:
         raise AdoptionError(
@@ -505,8 +531,10 @@ def _refuse_managed_project(project_path: Path, *, force: bool) -> None:
     if not answers_path.is_file():
         return
     try:
-        answers = yaml.safe_load(answers_path.read_text()) or {}
+        answers = yaml.safe_load(_read(answers_path)) or {}
     except yaml.YAMLError:
+        answers = {}
+    if not isinstance(answers, dict):
         answers = {}
     if force and answers.get("adopt"):
         return
@@ -552,5 +580,5 @@ def _declares(project_path: Path, distribution: str) -> bool:
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return ""

@@ -123,7 +123,9 @@ def open_jobs(metadata: Any, jobs: tuple[str, ...], options: Any) -> tuple[Any, 
     from kedro_azureml_deploy.project import open_project
 
     project = open_project(metadata.project_path, env=options.env, params=options.params)
-    return project, [project.config.job(name)[0] for name in (jobs or (None,))]
+    names = [project.config.job(name)[0] for name in (jobs or (None,))]
+    project.catalog  # noqa: B018 (made now, so a catalog error is reported before any work)
+    return project, names
 
 
 @click.command()

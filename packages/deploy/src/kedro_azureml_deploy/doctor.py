@@ -9,16 +9,18 @@ Checks, in order:
 2. terminal outputs with a local path: written to the step's disk, gone when the step ends;
 3. pipeline inputs with a local path that the code snapshot leaves out (naming the rule);
 4. the Kedro environment the steps run with, missing from the snapshot;
-5. credential-like or large files that the snapshot would upload, and its total size.
+5. credential-like or large files that the snapshot would upload, and its total size;
+6. catalog entries that name credentials, which live in files steps never get.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.preflight import local_path
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
@@ -81,12 +83,14 @@ def diagnose(
     project_path: Path,
     env: str,
     snapshot: CodeSnapshot | None,
+    catalog_config: Mapping[str, Any] | None = None,
 ) -> Diagnosis:
     """Every finding for ``compiled`` (compiled with preflight off, so crossings carry their
     problems). ``snapshot`` is the code snapshot in code-upload mode, ``None`` in image mode."""
     findings = [
         *_crossings(compiled),
         *_terminal_local_outputs(pipeline, catalog, project_path),
+        *_credentials_from_files(pipeline, catalog_config or {}),
     ]
     if snapshot is not None:
         findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)
@@ -107,6 +111,32 @@ def _split_fix(problem: str) -> tuple[str, str]:
     """Preflight writes ``<what is wrong>: <fix>``."""
     what, _, fix = problem.partition(": ")
     return what, fix or "see the dataset's catalog entry"
+
+
+def _credentials_from_files(pipeline: Pipeline, catalog_config: Mapping[str, Any]) -> list[Finding]:
+    """Catalog entries naming credentials: Kedro reads them from ``credentials*.yml`` files,
+    which steps never get (never uploaded, never in the image)."""
+    findings = []
+    for name in sorted(pipeline.datasets()):
+        entry = catalog_config.get(name)
+        while isinstance(entry, Mapping):
+            credentials = entry.get("credentials")
+            if isinstance(credentials, str):
+                findings.append(
+                    Finding(
+                        Severity.ERROR,
+                        name,
+                        f"it uses credentials {credentials!r} from a credentials file, which "
+                        "steps never get (never uploaded, never built into the image)",
+                        "give it its secrets through environment variables (inline "
+                        "`credentials:` with ${oc.env:...}), Azure Key Vault or the compute's "
+                        "managed identity (tutorial 'Migrate an existing project', 'Secrets in "
+                        "steps')",
+                    )
+                )
+                break
+            entry = entry.get("dataset")
+    return findings
 
 
 def _terminal_local_outputs(
@@ -160,7 +190,7 @@ def _inputs_left_out(
                     "store it remotely, or, if it is small and not secret, "
                     + (
                         "move it out of data/ (never uploaded) and point its filepath there"
-                        if rule.startswith("always left out")
+                        if rule == "always left out: /data/"
                         else "stop ignoring it"
                     ),
                 )

@@ -104,6 +104,4 @@ def open_project(
         ) from None
     conf_source = Path(getattr(context.config_loader, "conf_source", project_path / "conf"))
     config = load_config(context.config_loader, conf_source=conf_source, env=env)
-    project = KedroProject(path=project_path, env=env, config=config, context=context)
-    project.catalog  # noqa: B018 (made now, so a catalog error is reported before any work)
-    return project
+    return KedroProject(path=project_path, env=env, config=config, context=context)

@@ -83,6 +83,19 @@ def test_credentials_from_a_file_are_reported_before_any_work(make_project):
     assert not (project.path / ".azureml-local").exists()
 
 
+def test_credentials_in_a_shipped_environment_are_still_reported(make_project):
+    project = warehouse_project(make_project, credentials="warehouse")
+    (project.path / "conf/base/credentials.yml").write_text(f"warehouse:\n  token: {SECRET}\n")
+
+    result = project.kedro("azureml", "doctor")
+
+    assert result.returncode == 1
+    assert "error: warehouse: it uses credentials 'warehouse' from a credentials file" in (
+        result.stdout
+    )
+    assert "schedule" not in result.stderr
+
+
 def test_credentials_from_environment_variables_reach_the_step(make_project):
     project = warehouse_project(
         make_project,

@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from kedro_azureml_deploy.code_snapshot import code_snapshot
 from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
@@ -87,6 +88,7 @@ def diagnose_project_job(
         project_path=project.path,
         env=options.env,
         snapshot=snapshot,
+        catalog_config=_catalog_config(project),
     )
     return compiled, diagnosis
 
@@ -110,3 +112,13 @@ def mlflow_experiment(
 def default_output_path(project_path: Path, job_name: str) -> Path:
     """``azureml-<job>.yml`` at the project root."""
     return project_path / f"azureml-{job_name}.yml"
+
+
+def _catalog_config(project: KedroProject) -> dict[str, Any]:
+    """The project's catalog configuration as Kedro reads it (empty when it has none)."""
+    from kedro.config import MissingConfigException
+
+    try:
+        return dict(project.context.config_loader["catalog"])
+    except (KeyError, MissingConfigException):
+        return {}
