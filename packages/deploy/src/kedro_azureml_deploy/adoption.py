@@ -12,7 +12,6 @@ replaced unless the caller says so, and a failed render leaves the project untou
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -28,7 +27,7 @@ import yaml
 from kedro_azureml_deploy.config.loader import predecessor_format
 from kedro_azureml_deploy.errors import AdoptionError
 
-#: Where the template is released; ``KEDRO_AZUREML_TEMPLATE`` or ``--template`` choose another
+#: Where the template is released; ``--template`` (or ``$KEDRO_AZUREML_TEMPLATE``) chooses another
 #: source (a fork, a mirror, a local checkout).
 TEMPLATE_SOURCE = "https://github.com/kedro-azureml/kedro-azureml.git"
 ANSWERS_FILE = ".copier-answers.yml"
@@ -41,11 +40,6 @@ PLACEHOLDERS = (
 )
 #: The Python versions the template offers (its ``python_version`` choices).
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-
-
-def default_template() -> str:
-    """The template source ``init`` renders: ``$KEDRO_AZUREML_TEMPLATE``, else the release."""
-    return os.environ.get("KEDRO_AZUREML_TEMPLATE") or TEMPLATE_SOURCE
 
 
 def default_template_ref() -> str:
@@ -72,9 +66,7 @@ class AzureAnswers:
             **{
                 name: getattr(self, name) or getattr(other, name)
                 for name in self.__dataclass_fields__
-                if name != "execution_mode"
-            },
-            execution_mode=self.execution_mode or other.execution_mode,
+            }
         )
 
     def as_data(self) -> dict[str, str]:

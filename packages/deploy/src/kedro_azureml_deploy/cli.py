@@ -195,9 +195,9 @@ def init(
     import sys
 
     from kedro_azureml_deploy.adoption import (
+        TEMPLATE_SOURCE,
         AzureAnswers,
         adopt_project,
-        default_template,
         default_template_ref,
         find_predecessor_config,
         next_steps,
@@ -223,7 +223,7 @@ def init(
     adoption = adopt_project(
         facts,
         AzureAnswers(**azure),  # type: ignore[arg-type]
-        template=template or default_template(),
+        template=template or TEMPLATE_SOURCE,
         ref=template_ref or default_template_ref(),
         overwrite=overwrite,
         inherited=inherited,
