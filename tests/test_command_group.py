@@ -84,3 +84,58 @@ def test_unknown_subcommand_gives_clicks_message_without_traceback(project):
     assert result.returncode != 0
     assert "No such command 'compil'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def _deploy_commands() -> list[tuple[str, object]]:
+    """Every command of the deploy package, subcommands of groups included, by path."""
+    import click
+
+    found: list[tuple[str, object]] = []
+    pending = [
+        (ep.name, ep.load())
+        for ep in entry_points(group=COMMANDS_ENTRY_POINT_GROUP)
+        if ep.dist.name == "kedro-azureml-deploy"
+    ]
+    while pending:
+        path, command = pending.pop()
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            pending += [(f"{path} {name}", sub) for name, sub in command.commands.items()]
+    return found
+
+
+def test_every_deploy_command_fails_through_one_path_and_has_verbose():
+    from kedro_azureml_deploy.cli.command import DeployErrors
+
+    for path, command in _deploy_commands():
+        assert isinstance(command, DeployErrors), f"`{path}` does not use DeployCommand"
+        options = {name for param in command.params for name in param.opts}
+        assert "--verbose" in options, f"`{path}` has no --verbose"
+
+
+def test_env_is_defined_once_with_one_help(project):
+    """Every command with -e/--env has the same option (the one of cli.options)."""
+    helps = set()
+    for _path, command in _deploy_commands():
+        for param in command.params:
+            if "--env" in param.opts:
+                helps.add((tuple(param.opts), param.help, param.default))
+    assert len(helps) == 1, helps
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["azureml", "compile", "--nope"], "No such option '--nope'"),
+        (["azureml", "run", "--max-parallel", "0"], "Invalid value for '--max-parallel'"),
+        (["azureml", "run", "--resume", "x"], "--resume apply to --local only"),
+        (["azureml", "schedule", "frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_help_to_read(project, args, message):
+    result = project.kedro(*args)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert errors[-1].startswith("Error: ") and message in errors[-1], result.stderr
+    assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
+    assert f"(see `kedro {' '.join(args[:2])} --help`)." in errors[-1]

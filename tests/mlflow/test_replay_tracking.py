@@ -16,7 +16,7 @@ import pytest
 from mlflow_testing import MlflowServer, StepRun, compile_job, run_step
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.mlflow_tracking import (
+from kedro_azureml_deploy.replay.mlflow_runs import (
     PARENT_RUN_TAG,
     ReplayTracking,
     mlflow_status,

@@ -29,9 +29,9 @@ from mlflow_testing import compile_job, run_step
 
 from kedro_azureml_deploy.compiler import CompileOptions
 from kedro_azureml_deploy.compiler import compile_job as compile_pipeline
-from kedro_azureml_deploy.compiler.project_jobs import mlflow_experiment
 from kedro_azureml_deploy.config import parse_config
-from kedro_azureml_deploy.mlflow_tracking import start_replay_tracking
+from kedro_azureml_deploy.mlflow_config import mlflow_experiment
+from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from project_factory import NodeSpec
 
 WORKSPACE_BIN = Path(sys.executable).parent

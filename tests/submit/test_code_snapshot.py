@@ -6,11 +6,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from kedro_azureml_deploy.code_snapshot import (
-    code_snapshot,
-    pipeline_job_with_snapshot,
-)
+from kedro_azureml_deploy.azure.code_upload import pipeline_job_with_snapshot
 from kedro_azureml_deploy.errors import SubmitError
+from kedro_azureml_deploy.snapshot.code_snapshot import code_snapshot
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kedro_azureml_deploy.compiler import CompileOptions
-from kedro_azureml_deploy.errors import ConfigError, SubmitError
-from kedro_azureml_deploy.scheduler import (
+from kedro_azureml_deploy.azure.schedules import (
     PROJECT_TAG,
     delete_schedule,
     disable_schedule,
@@ -15,6 +13,8 @@ from kedro_azureml_deploy.scheduler import (
     schedule_jobs,
     schedule_name,
 )
+from kedro_azureml_deploy.compiler import CompileOptions
+from kedro_azureml_deploy.errors import ConfigError, SubmitError
 
 pytestmark = pytest.mark.slow  # each test uploads code to Azurite through the fake
 

@@ -17,7 +17,7 @@ import yaml
 
 from azure_fake.projects import SETTINGS, azureml_config, spaceflights_nodes
 from kedro_azureml_deploy.compiler import CompileOptions
-from kedro_azureml_deploy.job_plan import plan_job
+from kedro_azureml_deploy.dry_run import preview_submission
 from project_factory import quiet_kedro_env
 
 SCHEDULES = {"nightly": {"cron": {"expression": "0 6 * * *", "time_zone": "Europe/Paris"}}}
@@ -202,7 +202,9 @@ def test_plan_opens_no_socket(make_project, monkeypatch):
         patch.setattr(socket.socket, "connect", no_network)
         patch.setattr(socket.socket, "connect_ex", no_network)
         patch.setattr(socket, "create_connection", no_network)
-        plan = plan_job(project, "train", CompileOptions(), output=files.path / "plan.yml")
+        plan = preview_submission(
+            project, "train", CompileOptions(), output=files.path / "plan.yml"
+        )
 
     assert "train: compute gpu (gpu-cluster)" in plan.describe()
     assert plan.schedule_name == f"{files.package}-train"
@@ -215,7 +217,7 @@ def signed_in(monkeypatch):
     from azure_fake.credentials import FakeTokenCredential
 
     monkeypatch.setattr(
-        "kedro_azureml_deploy.credentials.build_credential",
+        "kedro_azureml_deploy.azure.credentials.build_credential",
         lambda cloud=None, *, interactive=False: FakeTokenCredential(),
     )
 

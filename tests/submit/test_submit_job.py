@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from azure_fake.credentials import FailingCredential, FakeTokenCredential
+from kedro_azureml_deploy.azure.submission import submit_job, submit_jobs
 from kedro_azureml_deploy.compiler import CompileOptions
 from kedro_azureml_deploy.errors import SubmitError
-from kedro_azureml_deploy.submitter import submit_job, submit_jobs
 
 
 def sent_steps(fake) -> dict[str, dict]:
@@ -231,7 +231,7 @@ def test_wait_follows_the_job_to_its_end(
         echo=lines.append,
     )
 
-    submission = report.submissions[0]
+    submission = report.results[0]
     assert submission.status == final
     assert report.ok is ok
     assert [line.split(": ")[1].split(" ")[0] for line in lines if line.startswith("  ")] == [
@@ -254,8 +254,8 @@ def test_several_jobs_are_each_reported_and_a_failure_is_summarised(
         project, ["good", "bad", "also_good"], CompileOptions(), credential=credential
     )
 
-    assert [s.job_name for s in report.submissions] == ["good", "bad", "also_good"]
-    assert [s.ok for s in report.submissions] == [True, False, True]
+    assert [s.job_name for s in report.results] == ["good", "bad", "also_good"]
+    assert [s.ok for s in report.results] == [True, False, True]
     assert len(fake_azure.jobs()) == 2
     with pytest.raises(SubmitError) as error:
         report.raise_for_failures()

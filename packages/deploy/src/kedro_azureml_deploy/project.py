@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
 
     from kedro_azureml_deploy.config import AzureMLConfig, JobConfig
+    from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 
 @dataclass
@@ -35,6 +36,21 @@ class KedroProject:
     env: str
     config: AzureMLConfig
     context: KedroContext
+    _snapshots: dict[str, CodeSnapshot] = field(default_factory=dict, init=False, repr=False)
+
+    def code_snapshot(self, code_directory: str) -> CodeSnapshot:
+        """The code snapshot of ``code_directory`` (relative to the project), taken once for the
+        opened project: ``doctor``, the dry run, the upload and the replay of one command all see
+        the same files.
+
+        Raises:
+            SubmitError: the folder does not exist, or has nothing to upload.
+        """
+        if code_directory not in self._snapshots:
+            from kedro_azureml_deploy.snapshot.code_snapshot import code_snapshot
+
+            self._snapshots[code_directory] = code_snapshot(self.path, code_directory)
+        return self._snapshots[code_directory]
 
     @cached_property
     def catalog(self) -> CatalogProtocol:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from kedro_azureml_deploy.cli.schema import schema
 from kedro_azureml_deploy.config import config_json_schema
-from kedro_azureml_deploy.config.schema_command import schema
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_schema_command_writes_a_file(tmp_path):
 
 def test_loading_the_schema_command_imports_no_model():
     code = (
-        "import sys, kedro_azureml_deploy.config.schema_command\n"
+        "import sys, kedro_azureml_deploy.cli.schema\n"
         "print(sorted(m for m in ('pydantic', 'tzlocal', 'kedro_azureml_deploy.config.loader') "
         "if m in sys.modules))"
     )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kedro_azureml_deploy.code_snapshot import code_snapshot
 from kedro_azureml_deploy.replay import ReplayError
 from kedro_azureml_deploy.replay.snapshot import take_snapshot
+from kedro_azureml_deploy.snapshot.code_snapshot import code_snapshot
 
 GITIGNORE = """\
 # build output

@@ -18,6 +18,9 @@ from typing import Any
 
 import click
 
+from kedro_azureml_runtime.errors import AzureMLRuntimeError
+from kedro_azureml_runtime.step_contract import KEDRO_ENV_VARIABLE, StepCommand, step_options
+
 COMMANDS_ENTRY_POINT_GROUP = "kedro_azureml.commands"
 DEPLOY_DISTRIBUTION = "kedro-azureml-deploy"
 
@@ -63,7 +66,71 @@ def _install_deploy_hint(name: str) -> click.Command:
     return needs_deploy
 
 
-class AzureMLGroup(click.Group):
+class UsageErrorLine(click.ClickException):
+    """A command line that cannot be parsed, said in one line (exit code 2, as click's usage
+    errors)."""
+
+    exit_code = 2
+
+
+class OneLineErrors:
+    """Mixin for click commands and groups: usage errors become one line,
+    ``Error: <what> (see `<command> --help`).``, instead of click's usage block, and the errors a
+    user causes (``user_errors``) become ``Error: <message>``, exit code 1, no traceback.
+
+    Both packages' commands use it; the deploy package adds its own errors and ``--verbose``.
+    """
+
+    #: Exceptions a user causes: shown as ``Error: <message>``, exit code 1, no traceback.
+    user_errors: tuple[type[Exception], ...] = ()
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc, no-any-return]
+        except click.UsageError as exc:
+            raise _usage_error_line(exc, ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except UsageErrorLine:
+            raise
+        except click.UsageError as exc:
+            raise _usage_error_line(exc, ctx) from None
+        except self.user_errors as exc:
+            if self.show_traceback(ctx):
+                raise
+            raise click.ClickException(str(exc)) from None
+
+    def show_traceback(self, ctx: click.Context) -> bool:
+        """Whether a user error shows its traceback (the deploy package's ``--verbose``)."""
+        return False
+
+
+def _usage_error_line(exc: click.UsageError, ctx: click.Context) -> UsageErrorLine:
+    message = exc.format_message().rstrip(". ")
+    return UsageErrorLine(f"{message} (see `{command_path(exc.ctx or ctx)} --help`).")
+
+
+def command_path(ctx: click.Context) -> str:
+    """``kedro azureml compile``: the command as the user types it, however Kedro was started
+    (``python -m kedro`` names the root command differently)."""
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["kedro", *reversed(names)])
+
+
+class OneLineErrorsCommand(OneLineErrors, click.Command):
+    """A click command whose errors are one line (see ``OneLineErrors``)."""
+
+
+class OneLineErrorsGroup(OneLineErrors, click.Group):
+    """A click group whose errors are one line (see ``OneLineErrors``)."""
+
+
+class AzureMLGroup(OneLineErrorsGroup):
     """A click group that also serves the subcommands other packages contribute by entry point."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -107,6 +174,12 @@ def _load_contributed(entry_point: EntryPoint) -> click.Command:
     return command
 
 
+class ExecuteCommand(OneLineErrorsCommand):
+    """``execute``: the runtime's errors are one line."""
+
+    user_errors = (AzureMLRuntimeError,)
+
+
 @click.group(name="KedroAzureML")
 def commands() -> None:
     """Kedro plugin for running a project on Azure ML."""
@@ -117,93 +190,39 @@ def azureml() -> None:
     """Run Kedro pipelines on Azure ML: compile, replay locally, submit, schedule, execute steps."""
 
 
-@azureml.command()
+@azureml.command(cls=ExecuteCommand)
 @click.option(
     "-e",
     "--env",
-    envvar="KEDRO_ENV",
+    envvar=KEDRO_ENV_VARIABLE,
     default="local",
     show_default="$KEDRO_ENV, else local",
     help="Kedro configuration environment.",
 )
-@click.option(
-    "-p", "--pipeline", default="__default__", show_default=True, help="Registered pipeline name."
-)
-@click.option(
-    "-n",
-    "--node",
-    "nodes",
-    multiple=True,
-    required=True,
-    help="Node to run; repeat to run several nodes in one step (in topological order).",
-)
-@click.option(
-    "--az-input",
-    "az_inputs",
-    type=(str, str),
-    multiple=True,
-    metavar="NAME PATH",
-    help="Dataset NAME is read from the mounted folder PATH. Repeatable.",
-)
-@click.option(
-    "--az-output",
-    "az_outputs",
-    type=(str, str),
-    multiple=True,
-    metavar="NAME PATH",
-    help="Dataset NAME is written to the mounted folder PATH. Repeatable.",
-)
-@click.option(
-    "--params",
-    default="",
-    help="Runtime parameters: a JSON object, or Kedro's key=value,key2.sub=value2 syntax.",
-)
-@click.option(
-    "--load-versions",
-    default="",
-    help="Dataset versions to load, as Kedro's dataset_name:YYYY-MM-DDThh.mm.ss.sssZ,...",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(0, 10),
-    default=0,
-    show_default=True,
-    help="Run the node(s) again, up to this many times, when they fail (a new session each time).",
-)
+@step_options
 @click.pass_obj
-def execute(
-    metadata: Any,
-    env: str,
-    pipeline: str,
-    nodes: tuple[str, ...],
-    az_inputs: tuple[tuple[str, str], ...],
-    az_outputs: tuple[tuple[str, str], ...],
-    params: str,
-    load_versions: str,
-    retries: int,
-) -> None:
+def execute(metadata: Any, env: str, **options: Any) -> None:
     """Run node(s) of a pipeline inside an Azure ML step, with every hook of a `kedro run`.
 
     This is the command each compiled step calls; you rarely type it yourself.
     """
-    from kedro_azureml_runtime.errors import AzureMLRuntimeError
     from kedro_azureml_runtime.execute import execute_step
-    from kedro_azureml_runtime.params import parse_load_versions, parse_params
 
+    step = StepCommand.from_options(**options)
     try:
         execute_step(
             project_path=metadata.project_path,
             env=env,
-            pipeline=pipeline,
-            nodes=list(nodes),
-            inputs=dict(az_inputs),
-            outputs=dict(az_outputs),
-            params=parse_params(params),
-            load_versions=parse_load_versions(load_versions),
-            retries=retries,
+            pipeline=step.pipeline,
+            nodes=list(step.nodes),
+            inputs=dict(step.inputs),
+            outputs=dict(step.outputs),
+            params=step.params,
+            load_versions=step.load_versions,
+            retries=step.retries,
         )
-    except AzureMLRuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except AzureMLRuntimeError:
+        raise
     except Exception as exc:
         # The node (or a hook) raised. Kedro already logged it and fired on_node_error and
         # on_pipeline_error; the traceback is useful here, in the step's log.

@@ -1,13 +1,13 @@
-"""Kedro pipeline in, Azure ML pipeline job out (see ``job_compiler``)."""
+"""Kedro pipeline in, Azure ML pipeline job out: a pure function (see ``job_compiler``).
+
+Nothing here opens the project, reads the code snapshot, runs ``doctor`` or talks to Azure: the
+compiler takes a config, a pipeline, a catalog and options, and returns a ``CompiledJob``.
+``kedro_azureml_deploy.project_jobs`` compiles a job of an opened project, with those checks.
+"""
 
 from kedro_azureml_deploy.compiler.compiled_job import CompiledJob, CompiledStep
+from kedro_azureml_deploy.compiler.crossings import Crossing, Travel
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
-from kedro_azureml_deploy.compiler.preflight import Crossing, Travel
-from kedro_azureml_deploy.compiler.project_jobs import (
-    compile_project_job,
-    default_output_path,
-    diagnose_project_job,
-)
 
 __all__ = [
     "CompileOptions",
@@ -16,7 +16,4 @@ __all__ = [
     "Crossing",
     "Travel",
     "compile_job",
-    "compile_project_job",
-    "default_output_path",
-    "diagnose_project_job",
 ]

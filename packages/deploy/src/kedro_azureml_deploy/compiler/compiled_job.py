@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kedro_azureml_deploy.compiler.preflight import Crossing
+from kedro_azureml_deploy.compiler.crossings import Crossing
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob

@@ -7,7 +7,6 @@ number of nodes and datasets (one pass over the nodes; every lookup is a diction
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections import defaultdict
 from collections.abc import Mapping
@@ -19,13 +18,18 @@ from kedro_azureml_deploy.compiler.compiled_job import (
     CompiledJob,
     CompiledStep,
 )
+from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.naming import unique_names
-from kedro_azureml_deploy.compiler.preflight import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.routing import route_by_tags
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset
 from kedro_azureml_runtime.distributed import DistributedConfig, Framework, distributed_config
-from kedro_azureml_runtime.hooks.mlflow_hook import JOB_NAME_VARIABLE, MLFLOW_EXPERIMENT_VARIABLE
+from kedro_azureml_runtime.step_contract import (
+    JOB_NAME_VARIABLE,
+    KEDRO_ENV_VARIABLE,
+    MLFLOW_EXPERIMENT_VARIABLE,
+    StepCommand,
+)
 
 if TYPE_CHECKING:
     from kedro.io import CatalogProtocol
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 
 #: Datasets that travel through a mount, so ``execute`` gets ``--az-input/--az-output`` for them.
 MOUNTED = {Travel.PIPELINE_DATASET, Travel.ASSET, Travel.INTERMEDIATE}
+#: A step's mounts: ``(dataset, placeholder)`` for its ``--az-input``s, then its ``--az-output``s.
+Mounts = tuple[list[tuple[str, str]], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -121,11 +127,11 @@ def compile_job(
             fallback=job.environment or "__default__",
             section="environment",
         )
-        inputs, outputs, args = _node_io(node, travel, assets, ports, producer_step, catalog)
+        inputs, outputs, mounts = _node_io(node, travel, assets, ports, producer_step, catalog)
         spec: dict[str, Any] = {
             "type": "command",
             "display_name": node.name,
-            "command": _command(node, args, job, options, config),
+            "command": _command(node, mounts, job, options, config),
         }
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
@@ -247,11 +253,12 @@ def _node_io(
     ports: Mapping[str, str],
     producer_step: Mapping[str, str],
     catalog: CatalogProtocol,
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """The step's inputs, outputs and the ``--az-input/--az-output`` arguments of its command."""
+) -> tuple[dict[str, Any], dict[str, Any], Mounts]:
+    """The step's inputs, outputs and mounts: ``(dataset, placeholder)`` for each
+    ``--az-input`` and ``--az-output`` of its command."""
     inputs: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
-    args: list[str] = []
+    mounts: Mounts = ([], [])
     for name in node.inputs:
         if name not in ports:
             continue
@@ -266,7 +273,7 @@ def _node_io(
         else:  # a pipeline dataset nobody in this job produces: read from the code snapshot
             continue
         if mounted:
-            args += ["--az-input", shlex.quote(name), f"${{{{inputs.{port}}}}}"]
+            mounts[0].append((name, f"${{{{inputs.{port}}}}}"))
     for name in node.outputs:
         if name not in ports:
             continue
@@ -277,8 +284,8 @@ def _node_io(
         else:
             outputs[port] = {"type": "uri_folder"}
         if crossing is None or crossing.travel in MOUNTED:
-            args += ["--az-output", shlex.quote(name), f"${{{{outputs.{port}}}}}"]
-    return inputs, outputs, args
+            mounts[1].append((name, f"${{{{outputs.{port}}}}}"))
+    return inputs, outputs, mounts
 
 
 def _asset_input(dataset: AzureMLAssetDataset) -> dict[str, Any]:
@@ -291,25 +298,18 @@ def _asset_input(dataset: AzureMLAssetDataset) -> dict[str, Any]:
 
 
 def _command(
-    node: Node, args: list[str], job: JobConfig, options: CompileOptions, config: AzureMLConfig
+    node: Node, mounts: Mounts, job: JobConfig, options: CompileOptions, config: AzureMLConfig
 ) -> str:
-    parts = [
-        "kedro",
-        "azureml",
-        "execute",
-        "--pipeline",
-        shlex.quote(job.pipeline.pipeline_name),
-        "--node",
-        shlex.quote(node.name),
-    ]
-    if options.params:
-        parts += ["--params", shlex.quote(json.dumps(options.params, sort_keys=True))]
-    if options.load_versions:
-        versions = ",".join(f"{k}:{v}" for k, v in sorted(options.load_versions.items()))
-        parts += ["--load-versions", shlex.quote(versions)]
-    if job.retries:
-        parts += ["--retries", str(job.retries)]
-    command = " ".join(parts + args)
+    """The step's ``kedro azureml execute`` command (the runtime's step contract)."""
+    command = StepCommand(
+        pipeline=job.pipeline.pipeline_name,
+        nodes=(node.name,),
+        inputs=tuple(mounts[0]),
+        outputs=tuple(mounts[1]),
+        params=options.params,
+        load_versions=options.load_versions,
+        retries=job.retries,
+    ).to_shell()
     if config.execution.mode == "image":
         command = f"cd {shlex.quote(config.execution.working_directory or '.')} && {command}"
     return command
@@ -332,7 +332,7 @@ def _environment_variables(
             MLFLOW_EXPERIMENT_VARIABLE: options.mlflow_experiment,
             JOB_NAME_VARIABLE: job_name,
         }
-    variables = {**mlflow, **job.env_vars, **options.env_vars, "KEDRO_ENV": options.env}
+    variables = {**mlflow, **job.env_vars, **options.env_vars, KEDRO_ENV_VARIABLE: options.env}
     return dict(sorted(variables.items()))
 
 

@@ -176,3 +176,30 @@ class ScheduleConfig(StrictModel):
         if self.cron is None and self.recurrence is None:
             raise ValueError("give `cron` (an expression) or `recurrence` (a frequency)")
         return self
+
+    def describe(self) -> str:
+        """When the schedule fires, in words: ``cron "0 6 * * *" (Romance Standard Time)``."""
+        trigger: CronSchedule | RecurrenceSchedule
+        if self.cron is not None:
+            trigger = self.cron
+            text = f'cron "{trigger.expression}"'
+        else:
+            assert self.recurrence is not None
+            trigger = self.recurrence
+            text = f"every {trigger.interval} {trigger.frequency}(s)"
+            pattern = trigger.schedule
+            if pattern is not None:
+                times = ", ".join(
+                    f"{h:02d}:{m:02d}" for h in pattern.hours for m in pattern.minutes
+                )
+                text += f" at {times}"
+                if pattern.week_days:
+                    text += f" on {', '.join(pattern.week_days)}"
+                if pattern.month_days:
+                    text += f" on day(s) {', '.join(map(str, pattern.month_days))} of the month"
+        text += f" ({trigger.time_zone})"
+        if trigger.start_time is not None:
+            text += f", from {trigger.start_time.isoformat()}"
+        if trigger.end_time is not None:
+            text += f", until {trigger.end_time.isoformat()}"
+        return text

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import yaml
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.mlflow_tracking import start_replay_tracking
 from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file
 from kedro_azureml_deploy.replay.display import ReplayDisplay
+from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from kedro_azureml_deploy.replay.read_only import remove_folder
 from kedro_azureml_deploy.replay.report import ReplayReport, report_of
 from kedro_azureml_deploy.replay.run_store import (
@@ -23,13 +23,15 @@ from kedro_azureml_deploy.replay.run_store import (
     StepStatus,
     now_iso,
 )
-from kedro_azureml_deploy.replay.scheduler import StepScheduler
 from kedro_azureml_deploy.replay.snapshot import take_snapshot
+from kedro_azureml_deploy.replay.step_engine import StepEngine
 from kedro_azureml_deploy.replay.step_setup import python_bin_folder
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 #: Where runs are kept, relative to the project, unless ``runs_dir`` says otherwise.
 DEFAULT_RUNS_DIR = Path(".azureml-local") / "runs"
@@ -44,6 +46,7 @@ def replay_job(
     resume: str | None = None,
     runs_dir: Path | None = None,
     console: Console | None = None,
+    snapshot: CodeSnapshot | None = None,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
 
@@ -58,6 +61,8 @@ def replay_job(
             again), every other step runs again on a fresh code snapshot.
         runs_dir: where runs are kept; ``<project_path>/.azureml-local/runs`` by default.
         console: where the live table (on a terminal) and the summary go; stdout by default.
+        snapshot: the code snapshot the command already took of the job's code folder (``run
+            --local`` compiled and checked the job first); taken here when ``None``.
 
     Returns:
         The run's report. A stop signal (SIGINT, SIGTERM) interrupts the run rather than raising:
@@ -89,11 +94,12 @@ def replay_job(
         run.save()
         tracking = None
         try:
-            snapshot = take_snapshot(
+            copied = take_snapshot(
                 job.code or project_path,
                 run.snapshot_folder,
                 project_path=project_path,
                 leave_out=store.runs_dir,
+                listing=snapshot,
             )
             parallel = max_parallel or os.cpu_count() or 1
             title = (
@@ -103,8 +109,8 @@ def replay_job(
             tracking = start_replay_tracking(
                 project_path, yaml.safe_load(job.text), run_name=run.run_id
             )
-            with display.live(run, title=title, snapshot=snapshot):
-                StepScheduler(
+            with display.live(run, title=title, snapshot=copied):
+                StepEngine(
                     job,
                     run,
                     project_path=project_path,

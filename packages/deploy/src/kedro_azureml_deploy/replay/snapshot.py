@@ -1,6 +1,6 @@
 """The code snapshot of a replay run: what a submission would upload, copied once per run.
 
-The files are the ones :func:`kedro_azureml_deploy.code_snapshot.code_snapshot` lists for the
+The files are the ones :func:`kedro_azureml_deploy.snapshot.code_snapshot.code_snapshot` lists for the
 submitter (Azure ML's ignore-file rules plus what never leaves the machine), so a step of a replay
 sees exactly the code a step on Azure ML would.
 """
@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from kedro_azureml_deploy.code_snapshot import code_snapshot
 from kedro_azureml_deploy.errors import ReplayError, SubmitError
+from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot, code_snapshot
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,29 @@ class Snapshot:
 
 
 def take_snapshot(
-    source: Path, target: Path, *, project_path: Path, leave_out: Path | None = None
+    source: Path,
+    target: Path,
+    *,
+    project_path: Path,
+    leave_out: Path | None = None,
+    listing: CodeSnapshot | None = None,
 ) -> Snapshot:
     """Copy into ``target`` (which must not exist) the files of the code folder ``source`` that a
     submission would upload; ``leave_out`` is a folder neither walked nor copied (the runs).
+    ``listing`` is the snapshot of ``source`` the command already took (``doctor`` did), copied
+    as it is instead of walking the folder again.
 
     Raises:
         ReplayError: the folder is missing, or no file is left to upload (a submission is refused
             then too).
     """
-    code_directory = os.path.relpath(source.resolve(), project_path.resolve())
-    try:
-        snapshot = code_snapshot(project_path, code_directory, leave_out=leave_out)
-    except SubmitError as exc:
-        raise ReplayError(str(exc)) from None
+    snapshot = listing
+    if snapshot is None or snapshot.source != source.resolve():
+        code_directory = os.path.relpath(source.resolve(), project_path.resolve())
+        try:
+            snapshot = code_snapshot(project_path, code_directory, leave_out=leave_out)
+        except SubmitError as exc:
+            raise ReplayError(str(exc)) from None
     snapshot.copy_to(target)
     return Snapshot(
         path=target, files=len(snapshot.files), size=snapshot.size, ignore_file=snapshot.ignore_file

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework.hooks import hook_impl
 
 from kedro_azureml_runtime.errors import AzureMLRuntimeError
+from kedro_azureml_runtime.step_contract import JOB_NAME_VARIABLE, MLFLOW_EXPERIMENT_VARIABLE
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -41,11 +42,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Set by the compiler in every step of a project that uses MLflow: the experiment the job's runs
-#: belong to. Its presence turns the hook on.
-MLFLOW_EXPERIMENT_VARIABLE = "KEDRO_AZUREML_MLFLOW_EXPERIMENT"
-#: Set by the compiler next to :data:`MLFLOW_EXPERIMENT_VARIABLE`: the job's name in azureml.yml.
-JOB_NAME_VARIABLE = "KEDRO_AZUREML_JOB_NAME"
 #: The run of the step, as Azure ML (or a local replay) creates it before the step starts.
 RUN_ID_VARIABLE = "MLFLOW_RUN_ID"
 

@@ -1,11 +1,11 @@
-"""Preflight: prove every dataset that crosses a step boundary can travel between Azure ML steps.
+"""Datasets crossing step boundaries, and whether each can travel between Azure ML steps.
 
 A dataset crosses when one node (step) produces it and another consumes it. It can travel when it
 is an ``AzureMLPipelineDataset`` or ``AzureMLAssetDataset`` (the step mounts it), an intermediate
 the catalog does not declare (the runner pickles it into a mount), or a dataset whose storage is
 remote (every step reaches it on its own). A ``MemoryDataset``, or a dataset with a local file path,
-would be lost with the producing step's container: that is an error, reported before anything is
-submitted.
+would be lost with the producing step's container: the compiler's preflight reports it as an error
+before anything is submitted (and ``doctor`` lists it with the fix).
 """
 
 from __future__ import annotations

@@ -15,38 +15,23 @@ The replay engine calls, for a compiled job ``spec``::
 
 Whether a project uses MLflow is read from the compiled job itself: the compiler gives every step
 ``KEDRO_AZUREML_MLFLOW_EXPERIMENT`` when the project has kedro-mlflow's ``mlflow.yml``.
-``mlflow`` is imported only then; importing this module is cheap (the compiler reads
-``mlflow.yml`` through :func:`read_mlflow_config`).
+``mlflow`` is imported only then.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_runtime.hooks.mlflow_hook import (
-    JOB_NAME_VARIABLE,
-    MLFLOW_CONFIG_KEY,
-    MLFLOW_CONFIG_PATTERNS,
-    MLFLOW_EXPERIMENT_VARIABLE,
-    RUN_ID_VARIABLE,
-    resolve_tracking_uri,
-)
-
-if TYPE_CHECKING:
-    from kedro.config import AbstractConfigLoader
+from kedro_azureml_deploy.mlflow_config import project_tracking_uri
+from kedro_azureml_runtime.hooks.mlflow_hook import RUN_ID_VARIABLE
+from kedro_azureml_runtime.step_contract import JOB_NAME_VARIABLE, MLFLOW_EXPERIMENT_VARIABLE
 
 logger = logging.getLogger(__name__)
-
-#: The files Kedro's ``OmegaConfigLoader`` reads.
-CONFIG_SUFFIXES = {".yml", ".yaml", ".json"}
-#: Where kedro-mlflow logs when neither ``mlflow.yml`` nor ``MLFLOW_TRACKING_URI`` says.
-KEDRO_MLFLOW_DEFAULT_URI = "mlruns"
 
 #: Tags of the runs a replay creates.
 REPLAY_TAG = "kedro_azureml.replay"
@@ -68,66 +53,6 @@ _MLFLOW_STATUS = {
     "cancelled": "KILLED",
     "killed": "KILLED",
 }
-
-
-def read_mlflow_config(config_loader: AbstractConfigLoader) -> dict[str, Any] | None:
-    """kedro-mlflow's ``mlflow.yml`` as ``config_loader`` reads it, ``None`` when the project has
-    none (it does not use MLflow).
-
-    A file that cannot be read here (an interpolation only kedro-mlflow's resolvers understand,
-    when kedro-mlflow is not installed) counts as present and empty.
-    """
-    from kedro.config import MissingConfigException
-
-    patterns = getattr(config_loader, "config_patterns", None)
-    if patterns is not None and MLFLOW_CONFIG_KEY not in patterns:
-        patterns[MLFLOW_CONFIG_KEY] = list(MLFLOW_CONFIG_PATTERNS)
-    present = _has_mlflow_files(config_loader)
-    if present is False:
-        return None
-    try:
-        config = dict(config_loader[MLFLOW_CONFIG_KEY] or {})
-    except (KeyError, MissingConfigException):
-        return None
-    except Exception as exc:  # a resolver or syntax problem: the file is there
-        logger.warning("mlflow.yml cannot be read (%s); using kedro-mlflow's defaults.", exc)
-        return {}
-    # Where the files cannot be listed (a remote conf_source), an empty result means none: Kedro's
-    # loader returns {} instead of raising when the run environment is the base one.
-    if present is None and not config:
-        return None
-    return config
-
-
-def _has_mlflow_files(config_loader: AbstractConfigLoader) -> bool | None:
-    """Whether a local ``conf_source`` holds a file matching kedro-mlflow's patterns in the base
-    or the run environment; ``None`` when this cannot be told (a remote or archived source)."""
-    conf_source = getattr(config_loader, "conf_source", None)
-    if conf_source is None or not Path(str(conf_source)).is_dir():
-        return None
-    run_env = getattr(config_loader, "env", None) or getattr(config_loader, "default_run_env", None)
-    base_env = getattr(config_loader, "base_env", None)
-    patterns = getattr(config_loader, "config_patterns", {}).get(
-        MLFLOW_CONFIG_KEY, MLFLOW_CONFIG_PATTERNS
-    )
-    for env in {name for name in (base_env, run_env) if name}:
-        folder = Path(str(conf_source)) / env
-        for pattern in patterns:
-            for path in folder.glob(pattern):
-                relative = path.relative_to(folder).parts
-                if (
-                    path.suffix in CONFIG_SUFFIXES
-                    and path.is_file()
-                    and not any(part.startswith(".") for part in relative)
-                ):
-                    return True
-    return False
-
-
-def mlflow_experiment_name(config: Mapping[str, Any]) -> str | None:
-    """``tracking.experiment.name`` of an ``mlflow.yml``, if set."""
-    name = ((config.get("tracking") or {}).get("experiment") or {}).get("name")
-    return str(name) if name else None
 
 
 class ReplayTracking:
@@ -282,7 +207,7 @@ def start_replay_tracking(
         return None
     experiment_name = tracked[0][MLFLOW_EXPERIMENT_VARIABLE]
     project_path = Path(project_path).resolve()
-    tracking_uri = replay_tracking_uri(project_path, tracked[0].get("KEDRO_ENV"))
+    tracking_uri = project_tracking_uri(project_path, tracked[0].get("KEDRO_ENV"))
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
         experiment = client.get_experiment_by_name(experiment_name)
@@ -318,16 +243,6 @@ def start_replay_tracking(
     )
 
 
-def replay_tracking_uri(project_path: Path, env: str | None) -> str:
-    """The tracking URI kedro-mlflow would use in a ``kedro run --env env`` of the project."""
-    uri = None
-    config = read_mlflow_config(_config_loader(project_path, env))
-    if config:
-        uri = (config.get("server") or {}).get("mlflow_tracking_uri")
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or KEDRO_MLFLOW_DEFAULT_URI
-    return resolve_tracking_uri(str(uri), project_path)
-
-
 def mlflow_status(status: str) -> str:
     """The MLflow run status for a replay status (or an MLflow status)."""
     key = str(status).lower()
@@ -341,14 +256,3 @@ def mlflow_status(status: str) -> str:
 def _step_variables(spec: Mapping[str, Any]) -> dict[str, str]:
     variables = spec.get("environment_variables") or {}
     return {str(key): str(value) for key, value in variables.items()}
-
-
-def _config_loader(project_path: Path, env: str | None) -> AbstractConfigLoader:
-    """The project's config loader, as its settings make it (Kedro's defaults when the project is
-    not bootstrapped in this process)."""
-    from kedro.framework.project import settings
-
-    conf_source = project_path / settings.CONF_SOURCE
-    return settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_source), env=env, **settings.CONFIG_LOADER_ARGS
-    )

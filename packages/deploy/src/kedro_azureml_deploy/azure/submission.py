@@ -2,11 +2,11 @@
 
 For each job: the job is compiled (``compile_project_job``), the credential gives its tokens
 before anything is uploaded, an ``MLClient`` checks the workspace exists, the code snapshot (see
-``code_snapshot``) is uploaded by azure-ai-ml while it creates the pipeline job in the job's
+``snapshot.code_snapshot``) is uploaded by azure-ai-ml while it creates the pipeline job in the job's
 experiment, and the Studio URL is reported. Optionally the submitter waits for the job to end and
 calls a user function with the created job.
 
-    from kedro_azureml_deploy.submitter import submit_jobs
+    from kedro_azureml_deploy.azure.submission import submit_jobs
 
     report = submit_jobs(project, ["train"], CompileOptions(), wait=True, echo=print)
     if not report.ok:
@@ -18,18 +18,19 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_deploy.azure.reports import JobOutcome, JobsReport
 from kedro_azureml_deploy.errors import KedroAzureMLError, SubmitError
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
     from azure.core.credentials import TokenCredential
 
+    from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.project import KedroProject
-    from kedro_azureml_deploy.workspace_client import WorkspaceTarget
 
 #: The statuses after which an Azure ML job does not change any more.
 FINAL_STATUSES = ("Completed", "Failed", "Canceled", "NotResponding")
@@ -43,8 +44,8 @@ def _silent(_: str) -> None:
     return None
 
 
-@dataclass(frozen=True)
-class Submission:
+@dataclass(frozen=True, kw_only=True)
+class Submission(JobOutcome):
     """One job of ``azureml.yml`` sent to Azure ML, or the reason it was not.
 
     Attributes:
@@ -59,19 +60,24 @@ class Submission:
         exception: the exception behind ``error``.
     """
 
-    job_name: str
     workspace: str
     experiment_name: str | None = None
     run_name: str | None = None
     studio_url: str | None = None
     status: str | None = None
-    error: str | None = None
-    exception: KedroAzureMLError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         """Submitted, and (when waited for) not failed."""
         return self.error is None and self.status not in FAILED_STATUSES
+
+    def failure(self) -> str:
+        if self.error is not None:
+            return self.error
+        return (
+            f"Azure ML job {self.run_name} of job {self.job_name!r} ended {self.status}: "
+            f"{self.studio_url}"
+        )
 
     def describe(self) -> str:
         if self.error is not None:
@@ -79,52 +85,8 @@ class Submission:
         return f"{self.job_name}: {self.run_name} {self.status} {self.studio_url or ''}".rstrip()
 
 
-@dataclass(frozen=True)
-class SubmissionReport:
-    """The outcome of ``submit_jobs``: one ``Submission`` per job, in order."""
-
-    submissions: tuple[Submission, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(submission.ok for submission in self.submissions)
-
-    @property
-    def failed(self) -> tuple[Submission, ...]:
-        return tuple(submission for submission in self.submissions if not submission.ok)
-
-    def summary(self) -> str:
-        """``N of M job(s) failed:`` and one line per failed job."""
-        lines = [f"{len(self.failed)} of {len(self.submissions)} job(s) failed:"]
-        lines += [
-            f"  - {submission.job_name}: {_failure(submission)}" for submission in self.failed
-        ]
-        return "\n".join(lines)
-
-    def raise_for_failures(self) -> None:
-        """Raise nothing if every job succeeded; else the error of a single job, or one
-        ``SubmitError`` with the ``summary`` of several.
-
-        Raises:
-            KedroAzureMLError: a job failed.
-        """
-        failed = self.failed
-        if not failed:
-            return
-        if len(self.submissions) == 1:
-            if failed[0].exception is not None:
-                raise failed[0].exception
-            raise SubmitError(_failure(failed[0]))
-        raise SubmitError(self.summary())
-
-
-def _failure(submission: Submission) -> str:
-    if submission.error is not None:
-        return submission.error
-    return (
-        f"Azure ML job {submission.run_name} of job {submission.job_name!r} ended "
-        f"{submission.status}: {submission.studio_url}"
-    )
+#: The outcome of ``submit_jobs``: one ``Submission`` per job, in order.
+SubmissionReport = JobsReport[Submission]
 
 
 def submit_jobs(
@@ -149,7 +111,7 @@ def submit_jobs(
         workspace: an entry of ``workspace`` in ``azureml.yml`` for every job, instead of each
             job's own (``-w``).
         credential: the Azure credential; by default ``DefaultAzureCredential`` for the
-            workspace's cloud (see ``credentials.build_credential``).
+            workspace's cloud (see ``azure.credentials.build_credential``).
         interactive: let the default credential sign in with a browser.
         wait: follow each job until it ends.
         on_job_scheduled: ``module:function`` called with each created job.
@@ -161,7 +123,8 @@ def submit_jobs(
         SubmitError: signing in fails (nothing is uploaded), or ``on_job_scheduled`` cannot be
             imported. Errors of one job are in its ``Submission`` instead.
     """
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients, workspace_target
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     jobs = [project.config.job(name) for name in job_names]
     targets = {name: workspace_target(project.config, job, workspace) for name, job in jobs}
@@ -183,7 +146,7 @@ def submit_jobs(
             else s
             for s in submissions
         ]
-    return SubmissionReport(tuple(submissions))
+    return JobsReport(tuple(submissions))
 
 
 def _failed(name: str, target: WorkspaceTarget, exc: KedroAzureMLError) -> Submission:
@@ -204,7 +167,7 @@ def submit_job(
     """
     report = submit_jobs(project, [job_name], options, **kwargs)
     report.raise_for_failures()
-    return report.submissions[0]
+    return report.results[0]
 
 
 def load_callback(reference: str) -> Callable[[Any], Any]:
@@ -275,13 +238,18 @@ def _submit(
     callback: Callable[[Any], Any] | None,
     echo: Echo,
 ) -> Submission:
-    from kedro_azureml_deploy.azure_errors import azure_call
-    from kedro_azureml_deploy.code_snapshot import pipeline_job_with_snapshot
-    from kedro_azureml_deploy.compiler import compile_project_job
+    from kedro_azureml_deploy.azure.code_upload import pipeline_job_with_snapshot
+    from kedro_azureml_deploy.azure.errors import azure_call
+    from kedro_azureml_deploy.project_jobs import compile_project_job
 
     compiled = compile_project_job(project, name, options)
     experiment = str(compiled.spec["experiment_name"])
-    with pipeline_job_with_snapshot(compiled, project.path) as (pipeline_job, snapshot):
+    snapshot = (
+        project.code_snapshot(compiled.code_directory)
+        if compiled.code_directory is not None
+        else None
+    )
+    with pipeline_job_with_snapshot(compiled, project.path, snapshot) as (pipeline_job, snapshot):
         code = f", code {snapshot.describe()}" if snapshot is not None else ""
         echo(
             f"Submitting job {name!r} to {target.describe()}, experiment {experiment!r}: "
@@ -318,7 +286,7 @@ def _follow(
 ) -> Submission:
     from dataclasses import replace
 
-    from kedro_azureml_deploy.azure_errors import azure_call
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     assert submission.run_name is not None
     echo(f"Waiting for Azure ML job {submission.run_name} (job {submission.job_name!r})")

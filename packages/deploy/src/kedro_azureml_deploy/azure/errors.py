@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from kedro_azureml_deploy.credentials import HOW_TO_SIGN_IN
+from kedro_azureml_deploy.azure.credentials import HOW_TO_SIGN_IN
 from kedro_azureml_deploy.errors import SubmitError
 
 if TYPE_CHECKING:
-    from kedro_azureml_deploy.workspace_client import WorkspaceTarget
+    from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
 
 
 @contextmanager

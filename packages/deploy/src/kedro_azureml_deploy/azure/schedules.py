@@ -8,7 +8,7 @@ The schedule's name comes from the project's package and the job (``schedule_nam
 leave everyone else's alone.
 
 The code snapshot is uploaded when the schedule is created, like a submission's (see
-``code_snapshot``): every run the schedule starts uses that snapshot until the schedule is updated.
+``snapshot.code_snapshot``): every run the schedule starts uses that snapshot until the schedule is updated.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_deploy.azure.reports import JobOutcome, JobsReport
 from kedro_azureml_deploy.errors import ConfigError, KedroAzureMLError, SubmitError
 
 if TYPE_CHECKING:
@@ -27,10 +28,11 @@ if TYPE_CHECKING:
     from azure.ai.ml.entities import CronTrigger, RecurrenceTrigger
     from azure.core.credentials import TokenCredential
 
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.config import ScheduleConfig
     from kedro_azureml_deploy.project import KedroProject
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients, WorkspaceTarget
 
 #: Tag of every schedule this plugin creates: the project's package name.
 PROJECT_TAG = "kedro-azureml-project"
@@ -68,8 +70,8 @@ class ScheduleInfo:
         return f"{self.name}  job {self.job_name}  {state}  {self.trigger}  in {self.workspace}"
 
 
-@dataclass(frozen=True)
-class ScheduledJob:
+@dataclass(frozen=True, kw_only=True)
+class ScheduledJob(JobOutcome):
     """A job of ``azureml.yml`` given its Azure ML schedule, or the reason it was not.
 
     Attributes:
@@ -82,45 +84,14 @@ class ScheduledJob:
         exception: the exception behind ``error``.
     """
 
-    job_name: str
     schedule_name: str | None = None
     workspace: str | None = None
     trigger: str | None = None
     created: bool = False
-    error: str | None = None
-    exception: KedroAzureMLError | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
-@dataclass(frozen=True)
-class ScheduleReport:
-    """The outcome of ``schedule_jobs``: one ``ScheduledJob`` per job, in order."""
-
-    results: tuple[ScheduledJob, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results)
-
-    def summary(self) -> str:
-        """``N of M job(s) failed:`` and one line per failed job."""
-        failed = [result for result in self.results if not result.ok]
-        lines = [f"{len(failed)} of {len(self.results)} job(s) failed:"]
-        lines += [f"  - {result.job_name}: {result.error}" for result in failed]
-        return "\n".join(lines)
-
-    def raise_for_failures(self) -> None:
-        """Raise nothing if every job was scheduled; else the error of a single job, or one
-        ``SubmitError`` with the ``summary`` of several."""
-        failed = [result for result in self.results if not result.ok]
-        if not failed:
-            return
-        if len(self.results) == 1 and failed[0].exception is not None:
-            raise failed[0].exception
-        raise SubmitError(self.summary())
+#: The outcome of ``schedule_jobs``: one ``ScheduledJob`` per job, in order.
+ScheduleReport = JobsReport[ScheduledJob]
 
 
 def project_package(project_path: Path) -> str:
@@ -138,31 +109,6 @@ def schedule_name(package: str, job_name: str) -> str:
     with what Azure ML does not allow in a name replaced by ``-`` (at most 255 characters)."""
     name = _INVALID_NAME_CHARACTERS.sub("-", f"{package}-{job_name}").strip("-_")
     return name[:255] or "kedro-schedule"
-
-
-def describe_schedule(config: ScheduleConfig) -> str:
-    """When the schedule fires, in words: ``cron "0 6 * * *" (Romance Standard Time)``."""
-    if config.cron is not None:
-        trigger = config.cron
-        text = f'cron "{trigger.expression}"'
-    else:
-        trigger = config.recurrence  # type: ignore[assignment]
-        assert trigger is not None
-        text = f"every {trigger.interval} {trigger.frequency}(s)"
-        pattern = trigger.schedule
-        if pattern is not None:
-            times = ", ".join(f"{h:02d}:{m:02d}" for h in pattern.hours for m in pattern.minutes)
-            text += f" at {times}"
-            if pattern.week_days:
-                text += f" on {', '.join(pattern.week_days)}"
-            if pattern.month_days:
-                text += f" on day(s) {', '.join(map(str, pattern.month_days))} of the month"
-    text += f" ({trigger.time_zone})"
-    if trigger.start_time is not None:
-        text += f", from {trigger.start_time.isoformat()}"
-    if trigger.end_time is not None:
-        text += f", until {trigger.end_time.isoformat()}"
-    return text
 
 
 def schedule_trigger(config: ScheduleConfig) -> CronTrigger | RecurrenceTrigger:
@@ -226,7 +172,8 @@ def schedule_jobs(
         SubmitError: signing in fails (nothing is uploaded). Errors of one job are in its
             ``ScheduledJob`` instead.
     """
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients, workspace_target
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     jobs = [project.config.job(name) for name in job_names]
     for name, job in jobs:
@@ -248,7 +195,7 @@ def schedule_jobs(
                 job_name=name, workspace=target.describe(), error=str(exc), exception=exc
             )
         results.append(result)
-    return ScheduleReport(tuple(results))
+    return JobsReport(tuple(results))
 
 
 def list_schedules(
@@ -260,8 +207,8 @@ def list_schedules(
 ) -> list[ScheduleInfo]:
     """The project's schedules (tagged with its package name), enabled or not, in the workspace
     ``workspace`` names, or else in every workspace the project's jobs use."""
-    from kedro_azureml_deploy.azure_errors import azure_call
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     package = project_package(project.path)
     targets = _project_workspaces(project, workspace)
@@ -294,8 +241,8 @@ def disable_schedule(
     Raises:
         SubmitError: there is no such schedule, or it is not the project's.
     """
-    from kedro_azureml_deploy.azure_errors import azure_call
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     target = _workspace_of_schedule(project, name, workspace)
     client = WorkspaceClients([target], credential=credential, interactive=interactive)(target)
@@ -319,8 +266,8 @@ def delete_schedule(
     Raises:
         SubmitError: there is no such schedule, or it is not the project's.
     """
-    from kedro_azureml_deploy.azure_errors import azure_call
-    from kedro_azureml_deploy.workspace_client import WorkspaceClients
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     target = _workspace_of_schedule(project, name, workspace)
     client = WorkspaceClients([target], credential=credential, interactive=interactive)(target)
@@ -345,9 +292,9 @@ def _schedule(
     from azure.ai.ml.entities import JobSchedule
     from azure.core.exceptions import ResourceNotFoundError
 
-    from kedro_azureml_deploy.azure_errors import azure_call
-    from kedro_azureml_deploy.code_snapshot import pipeline_job_with_snapshot
-    from kedro_azureml_deploy.compiler import compile_project_job
+    from kedro_azureml_deploy.azure.code_upload import pipeline_job_with_snapshot
+    from kedro_azureml_deploy.azure.errors import azure_call
+    from kedro_azureml_deploy.project_jobs import compile_project_job
 
     config = project.config.schedule_of(job)
     assert config is not None
@@ -366,7 +313,12 @@ def _schedule(
             f"did not create (tags: {existing.tags or {}}); rename the job, or delete that "
             "schedule with `az ml schedule delete`."
         )
-    with pipeline_job_with_snapshot(compiled, project.path) as (pipeline_job, snapshot):
+    snapshot = (
+        project.code_snapshot(compiled.code_directory)
+        if compiled.code_directory is not None
+        else None
+    )
+    with pipeline_job_with_snapshot(compiled, project.path, snapshot) as (pipeline_job, snapshot):
         pipeline_job.experiment_name = experiment
         schedule = JobSchedule(
             name=azure_name,
@@ -381,7 +333,7 @@ def _schedule(
         verb = "Updating" if existing is not None else "Creating"
         echo(
             f"{verb} schedule {azure_name} of job {name!r} in {target.describe()}, experiment "
-            f"{experiment!r}: {describe_schedule(config)}{code}"
+            f"{experiment!r}: {config.describe()}{code}"
         )
         with azure_call(f"creating schedule {azure_name}", target):
             client.schedules.begin_create_or_update(schedule).result()
@@ -390,14 +342,14 @@ def _schedule(
         job_name=name,
         schedule_name=azure_name,
         workspace=target.describe(),
-        trigger=describe_schedule(config),
+        trigger=config.describe(),
         created=existing is None,
     )
 
 
 def _project_workspaces(project: KedroProject, workspace: str | None) -> list[WorkspaceTarget]:
     """``workspace``'s entry, or one entry per distinct workspace of the project's jobs."""
-    from kedro_azureml_deploy.workspace_client import workspace_target
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     config = project.config
     if workspace is not None or not config.jobs:
@@ -419,7 +371,7 @@ def _workspace_of_schedule(
 ) -> WorkspaceTarget:
     """``workspace``'s entry, else the workspace of the job whose schedule is ``name``, else
     ``__default__``."""
-    from kedro_azureml_deploy.workspace_client import workspace_target
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     if workspace is None:
         package = project_package(project.path)
@@ -434,7 +386,7 @@ def _project_schedule(
 ) -> Any:
     from azure.core.exceptions import ResourceNotFoundError
 
-    from kedro_azureml_deploy.azure_errors import azure_call
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     package = project_package(project.path)
     with azure_call(f"reading schedule {name}", target):

@@ -1,4 +1,9 @@
-"""Compile a job of an opened Kedro project, and where its YAML goes."""
+"""Compile a job of an opened Kedro project, checked by ``doctor`` first, and where its YAML goes.
+
+This is where the pure compiler meets the project: its pipelines and catalog, its MLflow
+configuration (which adds the MLflow variables to every step) and its code snapshot (which
+``doctor`` checks). ``compile``, ``doctor``, ``run`` and ``schedule`` all compile through here.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kedro_azureml_deploy.code_snapshot import code_snapshot
 from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
-from kedro_azureml_deploy.doctor import Diagnosis, diagnose
+from kedro_azureml_deploy.doctor.checks import diagnose
+from kedro_azureml_deploy.doctor.findings import Diagnosis
 from kedro_azureml_deploy.errors import CompileError
-from kedro_azureml_deploy.mlflow_tracking import mlflow_experiment_name, read_mlflow_config
+from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject
 
 logger = logging.getLogger(__name__)
@@ -76,7 +81,7 @@ def diagnose_project_job(
         ),
     )
     snapshot = (
-        code_snapshot(project.path, compiled.code_directory)
+        project.code_snapshot(compiled.code_directory)
         if compiled.code_directory is not None
         else None
     )
@@ -91,22 +96,6 @@ def diagnose_project_job(
         catalog_config=_catalog_config(project),
     )
     return compiled, diagnosis
-
-
-def mlflow_experiment(
-    project: KedroProject, job_name: str, experiment_name: str | None
-) -> str | None:
-    """The MLflow experiment of job ``job_name`` when the project uses MLflow (it has
-    kedro-mlflow's ``mlflow.yml``), else ``None``.
-
-    The job's ``experiment_name`` wins, then ``tracking.experiment.name`` of ``mlflow.yml``, then
-    the job's name (the experiment Azure ML files the job under when it has no
-    ``experiment_name``).
-    """
-    config = read_mlflow_config(project.context.config_loader)
-    if config is None:
-        return None
-    return experiment_name or mlflow_experiment_name(config) or job_name
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:

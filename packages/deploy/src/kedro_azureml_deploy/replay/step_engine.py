@@ -34,7 +34,7 @@ from kedro_azureml_deploy.replay.step_setup import StepSetupError, prepare_step
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
 
 if TYPE_CHECKING:
-    from kedro_azureml_deploy.mlflow_tracking import ReplayTracking
+    from kedro_azureml_deploy.replay.mlflow_runs import ReplayTracking
 
 POLL_SECONDS = 0.05
 LOG_PREFIX = "[kedro-azureml replay]"
@@ -56,7 +56,7 @@ class _RunningStep:
         ]
 
 
-class StepScheduler:
+class StepEngine:
     """Runs the ``not_started`` steps of ``run``, recording every change in its ``run.json``.
 
     Args:

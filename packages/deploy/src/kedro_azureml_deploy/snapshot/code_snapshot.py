@@ -8,39 +8,21 @@ upload its local credentials and data, so :data:`ALWAYS_LEFT_OUT` is left out wh
 file says. One walker serves every caller: the submitter uploads a copy of the snapshot, the local
 replay gives each step a copy of it, and ``doctor`` asks why a file is not in it.
 
-Patterns are matched with azure-ai-ml's own vendored gitwildmatch engine
-(``azure/ai/ml/_utils/_pathspec.py``), loaded from its file on its own: importing it by name would
-first import all of ``azure.ai.ml`` (over 2 s), which ``compile`` and the replay should not pay. Tests
-compare the listing with azure-ai-ml's own, so a change of behaviour in a new release fails the
-suite.
+Ignore files are applied as azure-ai-ml applies them (see ``ignore_rules``).
 """
 
 from __future__ import annotations
 
-import copy
 import fnmatch
 import functools
-import importlib.util
 import os
 import shutil
-import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import ModuleType
-from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import SubmitError
+from kedro_azureml_deploy.snapshot.ignore_rules import IgnoreRules
 
-if TYPE_CHECKING:
-    from azure.ai.ml.entities import PipelineJob
-
-    from kedro_azureml_deploy.compiler import CompiledJob
-
-#: The ignore files Azure ML reads, the first one found winning.
-IGNORE_FILES = (".amlignore", ".gitignore")
 #: Folders left out wherever they are: version control, virtual environments, local replays.
 ALWAYS_LEFT_OUT_FOLDERS = (".git", ".venv", ".azureml-local")
 #: Folders left out at the project root: Kedro's local configuration and data.
@@ -53,38 +35,6 @@ ALWAYS_LEFT_OUT = (
     *(f"/{name}/" for name in ALWAYS_LEFT_OUT_ROOT_FOLDERS),
     *ALWAYS_LEFT_OUT_FILES,
 )
-
-
-class IgnoreRules:
-    """The patterns of the ignore file Azure ML applies to ``folder``, applied as azure-ai-ml's
-    ``IgnoreFile.is_file_excluded`` applies them (the last matching pattern decides)."""
-
-    def __init__(self, folder: Path) -> None:
-        found = [folder / name for name in IGNORE_FILES if (folder / name).exists()]
-        self.file = found[0].resolve() if found else None
-        self._patterns: list[tuple[str, object]] = []
-        if self.file is not None:
-            pathspec = _azure_pathspec()
-            with self.file.open(encoding="utf-8-sig") as lines:
-                for line in lines:
-                    pattern = pathspec.GitWildMatchPattern(line.rstrip())
-                    if pattern.include is not None:
-                        self._patterns.append((line.strip(), pattern))
-
-    def rule_for(self, path: Path) -> str | None:
-        """The pattern that leaves the file at ``path`` (absolute) out, ``None`` if none does."""
-        if not self._patterns or self.file is None:
-            return None
-        relative = _azure_pathspec().normalize_file(os.path.relpath(path, self.file.parent))
-        deciding = None
-        for text, pattern in self._patterns:
-            if pattern.match_file(relative) is not None:  # type: ignore[attr-defined]
-                deciding = text if pattern.include else None  # type: ignore[attr-defined]
-        return deciding
-
-    def excludes(self, path: Path) -> bool:
-        """Whether the file at ``path`` (absolute) is left out of the upload."""
-        return self.rule_for(path) is not None
 
 
 @dataclass(frozen=True)
@@ -247,50 +197,3 @@ def _size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
-
-
-@functools.cache
-def _azure_pathspec() -> ModuleType:
-    """azure-ai-ml's vendored pathspec module, loaded from its file without importing
-    ``azure.ai.ml`` (see the module docstring)."""
-    package = importlib.util.find_spec("azure.ai.ml")
-    if package is None or not package.submodule_search_locations:
-        raise SubmitError(
-            "azure-ai-ml is not installed: the code snapshot applies .amlignore as its code upload "
-            "does. Reinstall kedro-azureml-deploy."
-        )
-    path = Path(next(iter(package.submodule_search_locations))) / "_utils" / "_pathspec.py"
-    name = f"{__name__}._azure_pathspec"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SubmitError(f"cannot load {path}: reinstall azure-ai-ml.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextmanager
-def pipeline_job_with_snapshot(
-    compiled: CompiledJob, project_path: Path
-) -> Iterator[tuple[PipelineJob, CodeSnapshot | None]]:
-    """The compiled job as a ``PipelineJob`` whose steps' ``code`` is a fresh snapshot of the
-    project's code folder, in a temporary folder that lives as long as the ``with`` block (the
-    upload happens when the job or schedule is created inside it). In image mode there is no
-    code to snapshot: the job is used as compiled, with ``None`` for the snapshot.
-
-    Raises:
-        SubmitError: the code folder does not exist or has nothing to upload.
-    """
-    if compiled.code_directory is None:
-        yield compiled.to_pipeline_job(project_path), None
-        return
-    snapshot = code_snapshot(project_path, compiled.code_directory)
-    with tempfile.TemporaryDirectory(prefix="kedro-azureml-code-") as temporary:
-        # The folder's name becomes the last part of the upload's path in the workspace storage.
-        folder = snapshot.copy_to(Path(temporary) / (snapshot.source.name or "code"))
-        spec = copy.deepcopy(compiled.spec)
-        for step in spec["jobs"].values():
-            if "code" in step:
-                step["code"] = "."
-        yield replace(compiled, spec=spec).to_pipeline_job(folder), snapshot

@@ -1,76 +1,21 @@
-"""The Azure ML workspace a job goes to, and the ``MLClient`` that talks to it."""
+"""The signed-in ``MLClient`` of each workspace a command talks to."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from kedro_azureml_deploy.errors import ConfigError
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
     from azure.core.credentials import TokenCredential
 
-    from kedro_azureml_deploy.config import AzureMLConfig, CloudConfig, JobConfig, WorkspaceConfig
+    from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
 
 #: azure-ai-ml loggers that warn about things a user of this plugin cannot act on (experimental
 #: classes the SDK uses itself).
 _NOISY_SDK_LOGGERS = ("azure.ai.ml._utils._experimental",)
-
-
-@dataclass(frozen=True)
-class WorkspaceTarget:
-    """An entry of ``workspace`` in ``azureml.yml``.
-
-    Attributes:
-        entry: its key (``__default__``, or the name ``-w`` gave).
-        config: its settings.
-    """
-
-    entry: str
-    config: WorkspaceConfig
-
-    @property
-    def cloud(self) -> CloudConfig | None:
-        return self.config.cloud
-
-    def describe(self) -> str:
-        """``workspace ws (resource group rg, subscription 0000…)``."""
-        return (
-            f"workspace {self.config.name} (resource group {self.config.resource_group}, "
-            f"subscription {self.config.subscription_id})"
-        )
-
-    def not_found(self) -> str:
-        """What to say when Azure answers that the workspace does not exist."""
-        return (
-            f"workspace {self.config.name} not found in resource group "
-            f"{self.config.resource_group} (subscription {self.config.subscription_id}): check "
-            f"workspace.{self.entry} in azureml.yml"
-        )
-
-
-def workspace_target(
-    config: AzureMLConfig, job: JobConfig | None, override: str | None = None
-) -> WorkspaceTarget:
-    """The workspace a job goes to: ``override`` (``-w``) when given, else the job's.
-
-    Raises:
-        ConfigError: ``override`` is not an entry of ``workspace``.
-    """
-    entry = override or (job.workspace if job is not None else "__default__")
-    if entry not in config.workspace:
-        from kedro_azureml_deploy.config.problems import did_you_mean, quoted_list
-
-        hint = did_you_mean(entry, config.workspace)
-        raise ConfigError(
-            f"unknown workspace `{entry}`{hint or '.'} azureml.yml defines "
-            f"{quoted_list(config.workspace)} under `workspace`"
-        )
-    return WorkspaceTarget(entry=entry, config=config.workspace[entry])
 
 
 def workspace_client(target: WorkspaceTarget, credential: TokenCredential) -> MLClient:
@@ -82,7 +27,7 @@ def workspace_client(target: WorkspaceTarget, credential: TokenCredential) -> ML
     from azure.ai.ml import MLClient
 
     from kedro_azureml_deploy import __version__
-    from kedro_azureml_deploy.azure_errors import azure_call
+    from kedro_azureml_deploy.azure.errors import azure_call
 
     quiet_sdk_warnings()
     cloud = target.cloud
@@ -111,12 +56,12 @@ class WorkspaceClients:
     """Signed-in ``MLClient``s, one per workspace entry, made on first use.
 
     The credential is checked once per cloud of ``targets`` when this is created, before
-    anything is uploaded (see ``credentials.require_tokens``).
+    anything is uploaded (see ``azure.credentials.require_tokens``).
 
     Args:
         targets: the workspaces that will be used.
         credential: the credential for every cloud; by default ``DefaultAzureCredential`` for
-            each cloud (see ``credentials.build_credential``).
+            each cloud (see ``azure.credentials.build_credential``).
         interactive: let the default credential sign in with a browser.
 
     Raises:
@@ -130,7 +75,7 @@ class WorkspaceClients:
         credential: TokenCredential | None = None,
         interactive: bool = False,
     ) -> None:
-        from kedro_azureml_deploy.credentials import build_credential, require_tokens
+        from kedro_azureml_deploy.azure.credentials import build_credential, require_tokens
 
         self._credentials: dict[str, TokenCredential] = {}
         for target in targets:

@@ -1,6 +1,6 @@
 """What a submission or a schedule would send to Azure ML, worked out without touching Azure.
 
-``kedro azureml run --dry-run`` and ``kedro azureml schedule --dry-run`` print a :class:`JobPlan`:
+``kedro azureml run --dry-run`` and ``kedro azureml schedule --dry-run`` print a :class:`SubmissionPreview`:
 the workspace and experiment, the code snapshot, each step with its compute and environment, the
 datasets that cross steps and how they travel, and the schedule. It needs no credential and opens
 no connection.
@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kedro_azureml_deploy.code_snapshot import CodeSnapshot
+    from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompiledJob, CompileOptions
     from kedro_azureml_deploy.config import ScheduleConfig
     from kedro_azureml_deploy.project import KedroProject
-    from kedro_azureml_deploy.workspace_client import WorkspaceTarget
+    from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 
 @dataclass(frozen=True)
-class JobPlan:
+class SubmissionPreview:
     """A job of ``azureml.yml`` as it would be submitted or scheduled.
 
     Attributes:
@@ -47,9 +47,7 @@ class JobPlan:
         return str(self.compiled.spec["experiment_name"])
 
     def describe(self) -> str:
-        """The plan as text, one fact per line."""
-        from kedro_azureml_deploy.scheduler import describe_schedule
-
+        """The preview as text, one fact per line."""
         spec_steps = self.compiled.spec["jobs"]
         lines = [
             f"Job {self.job_name!r} -> {self.target.describe()}, experiment "
@@ -76,20 +74,20 @@ class JobPlan:
         if self.schedule is None:
             lines.append("  schedule: none")
         else:
-            lines.append(f"  schedule: {self.schedule_name}, {describe_schedule(self.schedule)}")
+            lines.append(f"  schedule: {self.schedule_name}, {self.schedule.describe()}")
         if self.yaml_path is not None:
             lines.append(f"  compiled YAML: {self.yaml_path}")
         return "\n".join(lines)
 
 
-def plan_job(
+def preview_submission(
     project: KedroProject,
     job_name: str | None,
     options: CompileOptions,
     *,
     workspace: str | None = None,
     output: Path | None = None,
-) -> JobPlan:
+) -> SubmissionPreview:
     """Compile job ``job_name`` of ``project`` and work out what would be sent, offline.
 
     Args:
@@ -105,10 +103,9 @@ def plan_job(
         CompileError: the job cannot be compiled.
         SubmitError: the code folder has nothing to upload.
     """
-    from kedro_azureml_deploy.code_snapshot import code_snapshot
-    from kedro_azureml_deploy.compiler import compile_project_job
-    from kedro_azureml_deploy.scheduler import project_package, schedule_name
-    from kedro_azureml_deploy.workspace_client import workspace_target
+    from kedro_azureml_deploy.azure.schedules import project_package, schedule_name
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
+    from kedro_azureml_deploy.project_jobs import compile_project_job
 
     name, job = project.config.job(job_name)
     target = workspace_target(project.config, job, workspace)
@@ -116,12 +113,12 @@ def plan_job(
     if output is not None:
         compiled.write(output)
     snapshot = (
-        code_snapshot(project.path, compiled.code_directory)
+        project.code_snapshot(compiled.code_directory)
         if compiled.code_directory is not None
         else None
     )
     schedule = project.config.schedule_of(job)
-    return JobPlan(
+    return SubmissionPreview(
         job_name=name,
         compiled=compiled,
         target=target,

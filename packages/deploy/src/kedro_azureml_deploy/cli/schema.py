@@ -11,8 +11,10 @@ from typing import TextIO
 
 import click
 
+from kedro_azureml_deploy.cli.command import command
 
-@click.command()
+
+@command()
 @click.option(
     "-o",
     "--output",

@@ -1,4 +1,4 @@
-"""``kedro azureml doctor``: what would break, or be lost, once a job runs on Azure ML.
+"""The checks of ``kedro azureml doctor``: what would break, or be lost, once a job runs on Azure ML.
 
 Each finding names its severity, the dataset or file, what goes wrong and the fix. Errors block
 ``compile`` and ``run``; ``--strict`` makes warnings block too.
@@ -17,61 +17,24 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from kedro_azureml_deploy.compiler.preflight import local_path
+from kedro_azureml_deploy.compiler.crossings import local_path
+from kedro_azureml_deploy.doctor.findings import Diagnosis, Finding, Severity
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
 
 if TYPE_CHECKING:
     from kedro.io import CatalogProtocol
     from kedro.pipeline import Pipeline
 
-    from kedro_azureml_deploy.code_snapshot import CodeSnapshot
     from kedro_azureml_deploy.compiler import CompiledJob
+    from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 #: Files that look like secrets, by name.
 SECRET_PATTERNS = ("*.pem", "*.key", "*.pfx", "*.p12", "id_rsa*", "*secret*", "*.keytab")
 LARGE_FILE_BYTES = 10 * 2**20
 LARGE_SNAPSHOT_BYTES = 100 * 2**20
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: how bad, about what, what goes wrong, and the fix."""
-
-    severity: Severity
-    subject: str
-    problem: str
-    fix: str
-
-    def line(self) -> str:
-        return f"{self.severity}: {self.subject}: {self.problem}. Fix: {self.fix}."
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """The findings for one job."""
-
-    job: str
-    findings: tuple[Finding, ...]
-
-    def blocking(self, *, strict: bool) -> list[Finding]:
-        """The findings that stop ``compile`` and ``run``."""
-        return [f for f in self.findings if strict or f.severity is Severity.ERROR]
-
-    def report(self) -> str:
-        if not self.findings:
-            return f"job {self.job!r}: no problem found."
-        lines = "\n".join(f"  {finding.line()}" for finding in self.findings)
-        return f"job {self.job!r}: {len(self.findings)} finding(s):\n{lines}"
 
 
 def diagnose(

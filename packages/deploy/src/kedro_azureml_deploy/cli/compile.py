@@ -1,0 +1,47 @@
+"""``kedro azureml compile``: job(s) of azureml.yml as Azure ML pipeline job YAML, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kedro_azureml_deploy.cli.command import command
+from kedro_azureml_deploy.cli.jobs import display_path, open_jobs
+from kedro_azureml_deploy.cli.options import JOBS_OPTION, OUTPUT_OPTION, compile_options
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.compiler import CompileOptions
+
+
+@command(name="compile")
+@JOBS_OPTION
+@OUTPUT_OPTION
+@compile_options
+@click.pass_obj
+def compile_command(
+    metadata: Any, jobs: tuple[str, ...], output: Path | None, options: CompileOptions
+) -> None:
+    """Compile job(s) of azureml.yml into Azure ML pipeline job YAML, without touching Azure."""
+    from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
+
+    project, names = open_jobs(metadata, jobs, options)
+    for name in names:
+        target = _output_for(output, name, several=len(names) > 1) or default_output_path(
+            project.path, name
+        )
+        compiled = compile_project_job(project, name, options, output=target)
+        compiled.write(target)
+        click.echo(
+            f"Compiled job {name!r}: {len(compiled.steps)} step(s), {len(compiled.crossings)} "
+            f"dataset(s) crossing steps -> {display_path(target)}"
+        )
+
+
+def _output_for(output: Path | None, job: str, *, several: bool) -> Path | None:
+    if output is None:
+        return None
+    if several or output.is_dir():
+        return output / f"azureml-{job}.yml"
+    return output

@@ -1,0 +1,208 @@
+"""The options deploy commands share, each defined once, and the groups they come in.
+
+One style: every option is a module-level ``click.option``; a command takes them with
+:func:`with_options`, or takes a group (:data:`COMPILE_OPTIONS` through :func:`compile_options`,
+which hands the command one ``CompileOptions``). Values are parsed by click callbacks, as Kedro
+parses its own ``--params`` and ``--load-versions``, so a bad value is a usage error before the
+command runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kedro_azureml_runtime.step_contract import (
+    KEDRO_ENV_VARIABLE,
+    load_versions_callback,
+    params_callback,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_options(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply ``options`` to a command, the first one shown first in ``--help``."""
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def _env_vars_callback(
+    ctx: click.Context, param: click.Parameter, items: tuple[str, ...]
+) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--env-var {item!r} is not KEY=VALUE.", ctx=ctx)
+        variables[key.strip()] = value
+    return variables
+
+
+JOBS_OPTION = click.option(
+    "-j",
+    "--job",
+    "jobs",
+    multiple=True,
+    help="Job of azureml.yml; repeatable. Optional when only one job is defined.",
+)
+ENV_OPTION = click.option(
+    "-e",
+    "--env",
+    envvar=KEDRO_ENV_VARIABLE,
+    default="base",
+    show_default="$KEDRO_ENV, else base",
+    help="Kedro environment: azureml.yml, the catalog and the parameters are read in it, and the "
+    "steps run with it (conf/local never ships to Azure).",
+)
+PARAMS_OPTION = click.option(
+    "--params",
+    default="",
+    callback=params_callback,
+    help="Runtime parameters for every step, as `kedro run --params` takes them (key=value,...), "
+    "or a JSON object.",
+)
+ENV_VARS_OPTION = click.option(
+    "--env-var",
+    "env_vars",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_env_vars_callback,
+    help="Environment variable of every step; repeatable.",
+)
+LOAD_VERSIONS_OPTION = click.option(
+    "--load-versions",
+    default="",
+    callback=load_versions_callback,
+    help="Dataset versions every step loads: name:version,...",
+)
+AML_ENV_OPTION = click.option(
+    "--aml-env",
+    default=None,
+    help="Azure ML environment (name@latest or name:version) for every step.",
+)
+SKIP_PREFLIGHT_OPTION = click.option(
+    "--skip-preflight",
+    is_flag=True,
+    help="Compile even when doctor finds errors, reporting them as warnings (to watch a replay "
+    "fail as Azure would).",
+)
+STRICT_OPTION = click.option(
+    "--strict", is_flag=True, help="Doctor's warnings stop the command too."
+)
+
+#: The options that shape a compiled job (see :func:`compile_options`).
+COMPILE_OPTIONS = (
+    ENV_OPTION,
+    PARAMS_OPTION,
+    ENV_VARS_OPTION,
+    LOAD_VERSIONS_OPTION,
+    AML_ENV_OPTION,
+    SKIP_PREFLIGHT_OPTION,
+    STRICT_OPTION,
+)
+
+
+def compile_options(command: F) -> F:
+    """Add :data:`COMPILE_OPTIONS` to ``command`` and pass them on as one ``CompileOptions``
+    (keyword ``options``)."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        env: str,
+        params: dict[str, Any],
+        env_vars: dict[str, str],
+        load_versions: dict[str, str],
+        aml_env: str | None,
+        skip_preflight: bool,
+        strict: bool,
+        **kwargs: Any,
+    ) -> Any:
+        from kedro_azureml_deploy.compiler import CompileOptions
+
+        options = CompileOptions(
+            env=env,
+            params=params,
+            env_vars=env_vars,
+            load_versions=load_versions,
+            aml_env=aml_env,
+            preflight=not skip_preflight,
+            strict=strict,
+        )
+        return command(*args, options=options, **kwargs)
+
+    return with_options(*COMPILE_OPTIONS)(wrapper)  # type: ignore[return-value]
+
+
+OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File to write (one job), or folder (several jobs). Default: azureml-<job>.yml at the "
+    "project root.",
+)
+
+PYTHON_OPTION = click.option(
+    "--python",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Python of the environment the steps run with (default: this one), e.g. a venv built "
+    "like the step image.",
+)
+MAX_PARALLEL_OPTION = click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Steps running at once (default: the number of CPUs).",
+)
+RESUME_OPTION = click.option(
+    "--resume",
+    metavar="RUN_ID",
+    help="Re-run the failed, skipped and not-started steps of a replay.",
+)
+#: The options of a local replay (``run --local``, ``replay``).
+REPLAY_OPTIONS = (PYTHON_OPTION, MAX_PARALLEL_OPTION, RESUME_OPTION)
+
+WORKSPACE_OPTION = click.option(
+    "-w",
+    "--workspace",
+    metavar="NAME",
+    help="Entry of `workspace` in azureml.yml to use instead of each job's.",
+)
+INTERACTIVE_OPTION = click.option(
+    "--interactive",
+    is_flag=True,
+    help="Also offer a sign-in in a browser when no other Azure credential works.",
+)
+DRY_RUN_OPTION = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be sent and write the compiled YAML, without contacting Azure.",
+)
+WAIT_OPTION = click.option(
+    "--wait",
+    is_flag=True,
+    help="Follow each job until it ends; exit non-zero if one does not complete.",
+)
+ON_JOB_SCHEDULED_OPTION = click.option(
+    "--on-job-scheduled",
+    metavar="MODULE:FUNCTION",
+    help="Function called with each created Azure ML job (azure.ai.ml PipelineJob).",
+)
+#: The options of a submission to Azure ML (``run`` without ``--local``).
+SUBMIT_OPTIONS = (
+    WORKSPACE_OPTION,
+    WAIT_OPTION,
+    DRY_RUN_OPTION,
+    INTERACTIVE_OPTION,
+    ON_JOB_SCHEDULED_OPTION,
+)

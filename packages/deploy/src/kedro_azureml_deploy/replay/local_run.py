@@ -1,0 +1,85 @@
+"""``kedro azureml run --local``: compile jobs of an opened project and replay each on this machine.
+
+Each job is compiled (and checked by ``doctor``) once, written where the project's local runs live
+(``.azureml-local/compiled/<job>.yml``), then replayed from that file with the code snapshot the
+check already took, so what runs is exactly what Azure ML would get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kedro_azureml_deploy.errors import ReplayError
+from kedro_azureml_deploy.project_jobs import compile_project_job
+from kedro_azureml_deploy.replay.replay_job import replay_job
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kedro_azureml_deploy.compiler import CompileOptions
+    from kedro_azureml_deploy.project import KedroProject
+    from kedro_azureml_deploy.replay.report import ReplayReport
+
+#: Where ``run --local`` writes the compiled jobs it replays, relative to the project.
+COMPILED_DIR = Path(".azureml-local") / "compiled"
+
+
+def compiled_job_path(project_path: Path, job_name: str) -> Path:
+    """Where ``run --local`` writes the compiled YAML of ``job_name``."""
+    return project_path / COMPILED_DIR / f"{job_name}.yml"
+
+
+def run_jobs_locally(
+    project: KedroProject,
+    job_names: Sequence[str],
+    options: CompileOptions,
+    *,
+    python: Path | None = None,
+    max_parallel: int | None = None,
+    resume: str | None = None,
+    console: Console | None = None,
+) -> list[ReplayReport]:
+    """Compile each job of ``job_names`` and replay it locally, one job after the other.
+
+    Args:
+        project: the opened project.
+        job_names: jobs of ``azureml.yml``.
+        options: command-line additions to every job.
+        python: the interpreter (or environment) whose ``kedro`` the steps run.
+        max_parallel: how many steps may run at once.
+        resume: a run to resume (one job only).
+        console: where the replay's display goes.
+
+    Returns:
+        One report per job, in order; a job that fails does not stop the next ones.
+
+    Raises:
+        ReplayError: ``resume`` with several jobs, or a job cannot be replayed at all.
+        ConfigError, CompileError: a job cannot be compiled.
+    """
+    if resume and len(job_names) > 1:
+        raise ReplayError("--resume takes one job at a time: pass one -j/--job.")
+    reports = []
+    for name in job_names:
+        target = compiled_job_path(project.path, name)
+        compiled = compile_project_job(project, name, options, output=target)
+        compiled.write(target)
+        snapshot = (
+            project.code_snapshot(compiled.code_directory)
+            if compiled.code_directory is not None
+            else None
+        )
+        reports.append(
+            replay_job(
+                target,
+                project_path=project.path,
+                python=python,
+                max_parallel=max_parallel,
+                resume=resume,
+                console=console,
+                snapshot=snapshot,
+            )
+        )
+    return reports
