@@ -10,7 +10,8 @@ Checks, in order:
 3. pipeline inputs with a local path that the code snapshot leaves out (naming the rule);
 4. the Kedro environment the steps run with, missing from the snapshot;
 5. credential-like or large files that the snapshot would upload, and its total size;
-6. catalog entries that name credentials, which live in files steps never get.
+6. catalog entries that name credentials, which live in files steps never get;
+7. catalog paths that leave a step's mounts or the project (``doctor.paths``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.crossings import local_path
 from kedro_azureml_deploy.doctor.findings import Diagnosis, Finding, Severity
+from kedro_azureml_deploy.doctor.paths import paths_leaving_their_place
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ def diagnose(
         *_crossings(compiled),
         *_terminal_local_outputs(pipeline, catalog, project_path),
         *_credentials_from_files(pipeline, catalog_config or {}),
+        *paths_leaving_their_place(pipeline, catalog, project_path),
     ]
     if snapshot is not None:
         findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)
