@@ -165,3 +165,17 @@ def test_pipeline_job_steps_point_at_a_temporary_copy_of_the_snapshot(tmp_path):
         assert copied == set(snapshot.files)
     assert not code.exists(), "the temporary snapshot is removed afterwards"
     assert spec["jobs"]["a"]["code"] == ".", "the compiled job is left as it was"
+
+
+def test_a_virtual_environment_under_any_name_is_never_walked(tmp_path):
+    files = {
+        **PROJECT,
+        ".venv-step/pyvenv.cfg": "home = /usr/bin\n",
+        ".venv-step/lib/python3.11/site-packages/kedro/__init__.py": "",
+        "tools/env/pyvenv.cfg": "home = /usr/bin\n",
+    }
+
+    snapshot = code_snapshot(write(tmp_path, files))
+
+    assert not any(name.startswith((".venv-step/", "tools/env/")) for name in names(snapshot))
+    assert {".venv-step/", "tools/env/"} <= set(snapshot.left_out)

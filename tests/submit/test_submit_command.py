@@ -138,6 +138,8 @@ def invoke(make_project, monkeypatch):
         (["run", "--local", "--wait", "--dry-run"], "--wait, --dry-run apply to a submission"),
         (["run", "-j", "train", "-w", "nowhere", "--dry-run"], "unknown workspace `nowhere`"),
         (["schedule", "create", "-j", "other"], "job `other` has no schedule"),
+        (["schedule", "-j", "other", "--dry-run"], "job `other` has no schedule"),
+        (["run", "-j", "train", "--aml-env", "not a/valid:env"], "--aml-env"),
         (["run", "-j", "train", "--on-job-scheduled", "json"], "is not `module:function`"),
     ],
 )

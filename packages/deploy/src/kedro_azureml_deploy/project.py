@@ -73,6 +73,22 @@ class KedroProject:
                 "'Migrate an existing project', section 'Secrets in steps')."
             ) from None
 
+    @cached_property
+    def configured_parameters(self) -> dict[str, Any]:
+        """The parameters of ``conf/base`` and the environment, before ``--params`` overrides
+        (empty when they cannot be read: the catalog reports that error)."""
+        from kedro.framework.project import settings
+
+        try:
+            loader = settings.CONFIG_LOADER_CLASS(
+                conf_source=str(self.path / settings.CONF_SOURCE),
+                env=self.env,
+                **settings.CONFIG_LOADER_ARGS,
+            )
+            return dict(loader["parameters"] or {})
+        except Exception:  # reported, with the file, when the catalog is made
+            return {}
+
     def pipeline_of(self, job_name: str, job: JobConfig) -> Pipeline:
         """The job's pipeline, filtered as its ``pipeline`` section says."""
         name = job.pipeline.pipeline_name

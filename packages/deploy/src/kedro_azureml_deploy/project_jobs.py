@@ -17,6 +17,7 @@ from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
+from kedro_azureml_deploy.doctor.params import unknown_params
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject
@@ -95,6 +96,9 @@ def diagnose_project_job(
         snapshot=snapshot,
         catalog_config=_catalog_config(project),
     )
+    extra = unknown_params(options.params, project.configured_parameters, env=options.env)
+    if extra:
+        diagnosis = Diagnosis(diagnosis.job, (*diagnosis.findings, *extra))
     return compiled, diagnosis
 
 

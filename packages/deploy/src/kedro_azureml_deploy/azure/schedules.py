@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.azure.reports import JobOutcome, JobsReport
-from kedro_azureml_deploy.errors import ConfigError, KedroAzureMLError, SubmitError
+from kedro_azureml_deploy.errors import KedroAzureMLError, SubmitError
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
@@ -176,12 +176,8 @@ def schedule_jobs(
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     jobs = [project.config.job(name) for name in job_names]
-    for name, job in jobs:
-        if project.config.schedule_of(job) is None:
-            raise ConfigError(
-                f"job `{name}` has no schedule: add `schedule:` under jobs.{name} in azureml.yml "
-                "(the name of an entry of `schedules`, or a `cron` or `recurrence` in place)"
-            )
+    for name, _job in jobs:
+        project.config.require_schedule(name)
     targets = {name: workspace_target(project.config, job, workspace) for name, job in jobs}
     package = project_package(project.path)
     connect = WorkspaceClients(targets.values(), credential=credential, interactive=interactive)

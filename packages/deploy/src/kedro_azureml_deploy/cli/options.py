@@ -85,9 +85,23 @@ LOAD_VERSIONS_OPTION = click.option(
     callback=load_versions_callback,
     help="Dataset versions every step loads: name:version,...",
 )
+
+
+def _aml_env_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from kedro_azureml_deploy.config.environment import environment_reference
+
+    try:
+        return environment_reference(value)
+    except ValueError as exc:
+        raise click.UsageError(f"--aml-env: {exc}", ctx=ctx) from None
+
+
 AML_ENV_OPTION = click.option(
     "--aml-env",
     default=None,
+    callback=_aml_env_callback,
     help="Azure ML environment (name@latest or name:version) for every step.",
 )
 SKIP_PREFLIGHT_OPTION = click.option(

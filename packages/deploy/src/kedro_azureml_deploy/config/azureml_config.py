@@ -138,6 +138,21 @@ class AzureMLConfig(StrictModel):
             raise ConfigError(f"unknown job `{name}`{hint or '.'} azureml.yml {defined}")
         return name, self.jobs[name]
 
+    def require_schedule(self, name: str) -> ScheduleConfig:
+        """The schedule of job ``name``, which must have one (``kedro azureml schedule``).
+
+        Raises:
+            ConfigError: no such job, or it has no schedule.
+        """
+        _, job = self.job(name)
+        schedule = self.schedule_of(job)
+        if schedule is None:
+            raise ConfigError(
+                f"job `{name}` has no schedule: add `schedule:` under jobs.{name} in azureml.yml "
+                "(the name of an entry of `schedules`, or a `cron` or `recurrence` in place)"
+            )
+        return schedule
+
     def schedule_of(self, job: JobConfig) -> ScheduleConfig | None:
         """The schedule of ``job``: the entry of ``schedules`` it names, the one it holds, or
         ``None``."""

@@ -23,7 +23,8 @@ from pathlib import Path, PurePosixPath
 from kedro_azureml_deploy.errors import SubmitError
 from kedro_azureml_deploy.snapshot.ignore_rules import IgnoreRules
 
-#: Folders left out wherever they are: version control, virtual environments, local replays.
+#: Folders left out wherever they are: version control, virtual environments, local replays (and
+#: any folder holding a ``pyvenv.cfg``: a virtual environment under another name).
 ALWAYS_LEFT_OUT_FOLDERS = (".git", ".venv", ".azureml-local")
 #: Folders left out at the project root: Kedro's local configuration and data.
 ALWAYS_LEFT_OUT_ROOT_FOLDERS = ("conf/local", "data")
@@ -170,13 +171,19 @@ def code_snapshot(
 
 
 def _folder_left_out(root: Path, folder: Path) -> bool:
-    if folder.name in ALWAYS_LEFT_OUT_FOLDERS:
+    if folder.name in ALWAYS_LEFT_OUT_FOLDERS or _is_virtual_environment(folder):
         return True
     try:
         relative = folder.relative_to(root).as_posix()
     except ValueError:  # a linked folder outside the project
         return False
     return relative in ALWAYS_LEFT_OUT_ROOT_FOLDERS
+
+
+def _is_virtual_environment(folder: Path) -> bool:
+    """A Python virtual environment, whatever its name (``.venv-step``, ``env``): never walked,
+    never uploaded (its ``pyvenv.cfg`` marks it, as the ``venv`` module writes it)."""
+    return (folder / "pyvenv.cfg").is_file()
 
 
 def _file_left_out(name: str) -> bool:
