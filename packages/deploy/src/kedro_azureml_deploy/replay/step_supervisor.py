@@ -58,12 +58,14 @@ def supervise(watch_fd: int, command: str) -> int:
 
 
 def exit_as(status: int) -> None:
-    """End this process as a process with wait status ``status`` did."""
+    """End this process as a process with wait status ``status`` did: with the same exit code,
+    or killed by the same signal."""
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
-    sys.exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128)
+        sys.exit(128 + signum)  # a signal that does not end a process (none ended the command)
+    sys.exit(os.waitstatus_to_exitcode(status))
 
 
 if __name__ == "__main__":
