@@ -20,6 +20,10 @@ from .conftest import NODE_FUNCTIONS, compile_job, process_ends, replay, shell_s
 from .test_resume import fix_node
 
 DEADLINE = 60.0  # seconds: generous, for a machine shared by many test runs
+LIMIT_THEN_EXEC = (
+    "import os, resource, sys; limit = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)); os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def start_cli(project, *args: str, limit_file_size: int | None = None) -> subprocess.Popen[str]:
@@ -27,12 +31,8 @@ def start_cli(project, *args: str, limit_file_size: int | None = None) -> subpro
     any file it (and its steps) write, as ``ulimit -f`` does (SIGXFSZ is ignored by Python, so a
     write past it fails with EFBIG)."""
     command = [sys.executable, "-m", "kedro", "azureml", *args]
-    if limit_file_size is not None:
-        command = [
-            "prlimit",
-            f"--fsize={limit_file_size}",
-            *command,
-        ]
+    if limit_file_size is not None:  # set in a small Python that then becomes the command
+        command = [sys.executable, "-c", LIMIT_THEN_EXEC, str(limit_file_size), *command]
     return subprocess.Popen(
         command,
         cwd=project.path,
