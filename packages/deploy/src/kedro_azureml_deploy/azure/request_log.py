@@ -114,18 +114,18 @@ class Leftovers:
         for name, version in self.code:
             parts.append(f"code asset {name}:{version}")
         if self.components:
-            parts.append(f"{len(self.components)} anonymous component(s)")
+            named = ", ".join(f"{name}:{version}" for name, version in self.components)
+            parts.append(f"{len(self.components)} anonymous component(s) ({named})")
         said = "; ".join(parts)
         left = f"Left behind: {said}." if said else ""
         cleanup = []
         if self.code or self.blobs or self.components:
             cleanup.append(
                 "the next submission of the same code and steps reuses them (they cost only "
-                "storage); to remove them, archive the components (`az ml component archive "
-                f"--name NAME --version VERSION {workspace_args}`, names in Studio > Components, "
-                "Show archived off) and delete the uploaded folder from the workspace's "
-                "storage account (`az storage blob delete-batch`, or Studio > Data > Datastores "
-                "> workspaceblobstore)"
+                "storage); to remove them, archive each component (`az ml component archive "
+                f"--name NAME --version VERSION {workspace_args}`) and delete the uploaded "
+                "folder from the workspace's storage account (`az storage blob delete-batch`, "
+                "or Studio > Data > Datastores > workspaceblobstore)"
             )
         if self.job_unanswered and self.job is not None:
             cleanup.append(
