@@ -16,6 +16,7 @@ import time
 import pytest
 
 from kedro_azureml_deploy.azure.network import NetworkSettings
+from kedro_azureml_deploy.azure.schedules import schedule_jobs
 from kedro_azureml_deploy.azure.submission import submit_job, submit_jobs
 from kedro_azureml_deploy.compiler import CompileOptions
 from kedro_azureml_deploy.errors import SubmitError
@@ -285,3 +286,48 @@ def test_ctrl_c_before_anything_is_sent_says_nothing_exists(
         "interrupted submitting job 'train' while waiting for Azure Resource Manager (GET"
     )
     assert "no code was uploaded; no pipeline job was created." in message
+
+
+# ------------------------------------------------------------------------------------ schedules
+
+NIGHTLY = {"cron": {"expression": "0 6 * * *", "time_zone": "Europe/Paris"}}
+
+
+def scheduled(azure_project, fake):
+    jobs = {"nightly": {"experiment_name": "nightly-runs", "schedule": "nightly"}}
+    return azure_project(fake.base_url, jobs, schedules={"nightly": NIGHTLY}).project
+
+
+@pytest.mark.slow
+def test_schedule_with_storage_down_blames_the_code_upload(
+    fake_azure_behind_proxy, storage_proxy, azure_project, credential, small_limits
+):
+    fake = fake_azure_behind_proxy
+    project = scheduled(azure_project, fake)
+    storage_proxy.mode = "down"
+
+    started = time.monotonic()
+    report = schedule_jobs(project, ["nightly"], CompileOptions(), credential=credential)
+    elapsed = time.monotonic() - started
+
+    (result,) = report.results
+    assert result.error.startswith(f"The code upload to storage (127.0.0.1:{storage_proxy.port})")
+    assert "cannot be reached while creating schedule" in result.error
+    assert fake.requests_to("PUT", r"/schedules/") == []
+    assert elapsed < BUDGET_SECONDS
+
+
+@pytest.mark.slow
+def test_hung_schedule_creation_names_azure_ml(fake_azure, azure_project, credential, small_limits):
+    project = scheduled(azure_project, fake_azure)
+    fake_azure.hang(method="PUT", path=r"/schedules/[^/]+$")
+
+    started = time.monotonic()
+    report = schedule_jobs(project, ["nightly"], CompileOptions(), credential=credential)
+    elapsed = time.monotonic() - started
+
+    (result,) = report.results
+    assert result.error.startswith("Azure ML (127.0.0.1:")
+    assert "stalled while creating schedule" in result.error
+    assert "\n" not in result.error
+    assert elapsed < BUDGET_SECONDS
