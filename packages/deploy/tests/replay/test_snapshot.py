@@ -131,3 +131,22 @@ def test_a_code_folder_with_nothing_to_upload_is_refused(tmp_path):
     (source / ".amlignore").write_text("*\n")
     with pytest.raises(ReplayError, match="no file left to upload"):
         take_snapshot(source, tmp_path / "snapshot", project_path=source)
+
+
+def test_a_step_working_copy_never_holds_a_link_out_of_the_snapshot(tmp_path):
+    from kedro_azureml_deploy.replay.snapshot import copy_snapshot
+
+    outside = tmp_path / "passwd"
+    outside.write_text("root:x:0:0")
+    snapshot = make_tree(tmp_path / "snapshot", ["pkg/nodes.py"], gitignore=None)
+    (snapshot / "pkg" / "passwd").symlink_to(outside)
+    (snapshot / "pkg" / "dangling").symlink_to(tmp_path / "nowhere")
+    (snapshot / "pkg" / "loop").symlink_to("..", target_is_directory=True)
+    (snapshot / "pkg" / "same.py").symlink_to("nodes.py")
+
+    copy_snapshot(snapshot, tmp_path / "step")
+
+    step = tmp_path / "step" / "pkg"
+    assert sorted(p.name for p in step.iterdir()) == ["loop", "nodes.py", "same.py"]
+    assert (step / "same.py").read_text() == "pkg/nodes.py", "a link inside still works"
+    assert (step / "loop").is_symlink(), "kept as a link, never followed"
