@@ -340,3 +340,23 @@ def test_a_link_to_a_secret_inside_the_project_is_left_out_like_the_secret(tmp_p
     assert names(snapshot) == {"src/pkg/__init__.py"}
     assert {"src/creds.yml", "src/keys/", "src/key.txt"} <= set(snapshot.left_out)
     assert snapshot.links_out == ()
+
+
+def test_a_secrets_baseline_naming_an_unknown_plugin_is_reported_and_the_defaults_still_scan(
+    tmp_path,
+):
+    import json
+
+    baseline = {"plugins_used": [{"name": "NoSuchDetector"}], "results": {}}
+    write(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": f"KEY = {AWS_KEY_ID!r}\n",
+            ".secrets.baseline": json.dumps(baseline),
+        },
+    )
+
+    scan = code_snapshot(tmp_path).secrets
+
+    assert scan.baseline_problem is not None
+    assert [str(s.path) for s in scan.secrets] == ["src/pkg/__init__.py"]

@@ -217,7 +217,7 @@ def code_snapshot(
                         or real.is_relative_to(target)  # a loop: the link is inside its target
                     ):
                         left_out.append(f"{relative}/")
-                    elif target != skipped:
+                    elif skipped is None or not target.is_relative_to(skipped):
                         linked_folders.append((target, relative))
                 elif (
                     _file_left_out(entry.name)

@@ -12,8 +12,10 @@ real) is still reported. detect-secrets is imported when a scan runs, never with
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -65,23 +67,9 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
     """
     from detect_secrets import SecretsCollection
     from detect_secrets.core import baseline as baselines
-    from detect_secrets.settings import default_settings, transient_settings
+    from detect_secrets.settings import default_settings, get_plugins, transient_settings
 
     root = project_path
-    baseline_path = root / BASELINE_FILE
-    known = SecretsCollection()
-    settings = default_settings()
-    problem = None
-    if baseline_path.is_file():
-        try:
-            recorded = baselines.load_from_file(str(baseline_path))
-            known = SecretsCollection.load_from_baseline(recorded)
-            settings = transient_settings(
-                {**recorded, "plugins_used": recorded.get("plugins_used") or _default_plugins()}
-            )
-        except Exception as exc:  # detect-secrets raises bare errors on a bad baseline
-            problem = f"{type(exc).__name__}: {exc}"
-            settings = default_settings()
     to_scan: list[str] = []
     too_large: list[PurePosixPath] = []
     for relative in files:
@@ -93,8 +81,25 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             too_large.append(PurePosixPath(shown))
         elif not _is_binary(path):
             to_scan.append(shown)
+    baseline_path = root / BASELINE_FILE
+    known = SecretsCollection()
+    problem = None
     found: list[SecretFound] = []
-    with settings:
+    with contextlib.ExitStack() as settings:
+        if baseline_path.is_file():
+            try:
+                recorded = baselines.load_from_file(str(baseline_path))
+                known = SecretsCollection.load_from_baseline(recorded)
+                plugins = recorded.get("plugins_used") or _default_plugins()
+                settings.enter_context(transient_settings({**recorded, "plugins_used": plugins}))
+                with _quiet_detect_secrets():
+                    get_plugins()  # loaded lazily: fail here, not in the middle of the scan
+            except Exception as exc:  # detect-secrets raises bare errors on a bad baseline
+                settings.close()  # back to the settings before the baseline
+                problem = f"{type(exc).__name__}: {exc}".removesuffix(": ")
+                known = SecretsCollection()
+        if not baseline_path.is_file() or problem is not None:
+            settings.enter_context(default_settings())
         collection = SecretsCollection(root=str(root))
         for shown in to_scan:
             collection.scan_file(shown)
@@ -104,9 +109,8 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             if secret.is_secret is not True
         }
         for filename, secret in collection:
-            if (filename, secret.type, secret.secret_hash) in allowed:
-                continue
-            found.append(SecretFound(PurePosixPath(filename), secret.line_number, secret.type))
+            if (filename, secret.type, secret.secret_hash) not in allowed:
+                found.append(SecretFound(PurePosixPath(filename), secret.line_number, secret.type))
     return SecretScan(
         secrets=tuple(sorted(found, key=lambda s: (s.path, s.line, s.kind))),
         scanned=len(to_scan),
@@ -114,6 +118,19 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
         baseline=baseline_path if baseline_path.is_file() else None,
         baseline_problem=problem,
     )
+
+
+@contextlib.contextmanager
+def _quiet_detect_secrets() -> Iterator[None]:
+    """Keep detect-secrets' own error logs off the console while a baseline is checked: the
+    problem is reported as a doctor finding instead."""
+    logger = logging.getLogger("detect-secrets")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _default_plugins() -> list[dict[str, str]]:
