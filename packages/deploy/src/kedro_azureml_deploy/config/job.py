@@ -15,31 +15,12 @@ from pydantic import (
     model_validator,
 )
 
+from kedro_azureml_deploy.config import names
 from kedro_azureml_deploy.config.schedule import ScheduleConfig
 from kedro_azureml_deploy.config.strict_model import StrictModel
 
-_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
-_ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 _SECONDS_PER_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def _experiment_name(value: str) -> str:
-    if not _EXPERIMENT_NAME.fullmatch(value):
-        raise ValueError(
-            f"`{value}` is not an experiment name: use letters, digits, `_` and `-` (starting with "
-            "a letter or digit), at most 255 characters"
-        )
-    return value
-
-
-def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.fullmatch(value):
-        raise ValueError(
-            f"`{value}` is not an environment variable name: use letters, digits and `_`, not "
-            "starting with a digit"
-        )
-    return value
 
 
 def _seconds(value: Any) -> Any:
@@ -142,7 +123,7 @@ class JobConfig(StrictModel):
         default_factory=PipelineFilter,
         description="The nodes the job runs; the whole `__default__` pipeline when left out.",
     )
-    experiment_name: Annotated[str, AfterValidator(_experiment_name)] | None = Field(
+    experiment_name: Annotated[str, AfterValidator(names.experiment_name)] | None = Field(
         default=None,
         description="The Azure ML experiment the job's runs are grouped under; the job's name "
         "when left out.",
@@ -183,7 +164,7 @@ class JobConfig(StrictModel):
         le=10,
         description="How many times a failed step runs again (0-10) before it counts as failed.",
     )
-    env_vars: dict[Annotated[str, AfterValidator(_env_var_name)], str] = Field(
+    env_vars: dict[Annotated[str, AfterValidator(names.env_var_name)], str] = Field(
         default={}, description="Environment variables of every step, a mapping of strings."
     )
     continue_on_step_failure: bool = Field(
