@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from kedro_azureml_deploy.config.cron import check_cron_expression
 from kedro_azureml_deploy.config.problems import ConfigProblems, Problem
@@ -22,8 +30,20 @@ def _without_offset(value: datetime) -> datetime:
     return value
 
 
+def _written_as_a_date(value: Any) -> Any:
+    # pydantic reads a number as seconds since 1970: `end_time: 1700000000` (or `true`) would
+    # become a date nobody wrote.
+    if isinstance(value, bool | int | float):
+        raise ValueError(
+            f"expected a date and time such as 2025-01-31T06:00:00, got {str(value).lower()}"
+        )
+    return value
+
+
 TimeZoneName = Annotated[str, AfterValidator(windows_time_zone)]
-LocalDateTime = Annotated[datetime, AfterValidator(_without_offset)]
+LocalDateTime = Annotated[
+    datetime, BeforeValidator(_written_as_a_date), AfterValidator(_without_offset)
+]
 
 _TIME_ZONE = (
     "The time zone of the schedule and of its start and end times: an IANA name "
@@ -54,10 +74,10 @@ def _time_window_problems(start_time: datetime | None, end_time: datetime | None
 class RecurrencePattern(StrictModel):
     """At which times of the day, and on which days, a recurrence schedule fires."""
 
-    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
+    hours: list[Annotated[StrictInt, Field(ge=0, le=23)]] = Field(
         min_length=1, description="Hours of the day (0-23) the schedule fires at."
     )
-    minutes: list[Annotated[int, Field(ge=0, le=59)]] = Field(
+    minutes: list[Annotated[StrictInt, Field(ge=0, le=59)]] = Field(
         min_length=1, description="Minutes of the hour (0-59) the schedule fires at."
     )
     week_days: (
@@ -68,7 +88,7 @@ class RecurrencePattern(StrictModel):
         min_length=1,
         description="Days of the week, `monday` to `sunday`. Frequency `week` or `month` only.",
     )
-    month_days: list[Annotated[int, Field(ge=1, le=31)]] | None = Field(
+    month_days: list[Annotated[StrictInt, Field(ge=1, le=31)]] | None = Field(
         default=None,
         min_length=1,
         description="Days of the month (1-31); a month without that day is skipped. Frequency "
@@ -111,7 +131,7 @@ class RecurrenceSchedule(StrictModel):
     frequency: Literal["minute", "hour", "day", "week", "month"] = Field(
         description="The unit of time between runs."
     )
-    interval: int = Field(
+    interval: StrictInt = Field(
         default=1, ge=1, description="How many `frequency` units pass between runs."
     )
     time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
