@@ -17,8 +17,12 @@ from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
+<<<<<<< HEAD
 from kedro_azureml_deploy.doctor.params import unknown_params
 from kedro_azureml_deploy.errors import CompileError
+=======
+from kedro_azureml_deploy.errors import CompileError, ConfigError
+>>>>>>> config
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject
 
@@ -103,8 +107,35 @@ def diagnose_project_job(
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:
-    """``azureml-<job>.yml`` at the project root."""
-    return project_path / f"azureml-{job_name}.yml"
+    """``azureml-<job>.yml`` at the project root.
+
+    Raises:
+        ConfigError: the job's name would put the file outside the project.
+    """
+    return path_inside_project(project_path, f"azureml-{job_name}.yml", job_name)
+
+
+def path_inside_project(project_path: Path, relative: str | Path, job_name: str) -> Path:
+    """``project_path / relative``, a file named after job ``job_name``, if it stays inside the
+    project.
+
+    ``azureml.yml`` refuses job names that are not file names; this is the second line, for a
+    ``Config`` built in code or a name that slips through. The check is lexical (``..`` and absolute
+    parts are resolved, symbolic links are not): a name can smuggle the former, while a link the
+    user made inside the project is theirs to point elsewhere.
+
+    Raises:
+        ConfigError: the path leaves the project.
+    """
+    # abspath, not Path.resolve: it folds `..` without following symbolic links.
+    root = Path(os.path.abspath(project_path))  # noqa: PTH100
+    path = Path(os.path.abspath(root / relative))  # noqa: PTH100
+    if not path.is_relative_to(root) or path == root:
+        raise ConfigError(
+            f"job `{job_name}`: its YAML would be written to `{Path(relative).as_posix()}`, outside "
+            "the project; rename the job in azureml.yml with letters, digits, `_` and `-` only"
+        )
+    return path
 
 
 def _catalog_config(project: KedroProject) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def test_full_example_loads_every_feature(full_example):
     weekdays = config.schedules["weekdays"].cron
     assert weekdays.expression == "0 6 * * MON-FRI"
     assert weekdays.time_zone == "Romance Standard Time"
-    assert (weekdays.start_time, weekdays.end_time) == (datetime(2025, 1, 1), datetime(2026, 1, 1))
+    assert (weekdays.start_time, weekdays.end_time) == (datetime(2025, 1, 1), datetime(2099, 1, 1))
     monthly = config.schedules["monthly"].recurrence
     assert monthly.time_zone == "Eastern Standard Time"
     assert monthly.schedule.week_days == ["monday", "friday"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.project_jobs import compile_project_job
+from kedro_azureml_deploy.project_jobs import compile_project_job, path_inside_project
 from kedro_azureml_deploy.replay.replay_job import replay_job
 
 if TYPE_CHECKING:
@@ -27,8 +27,12 @@ COMPILED_DIR = Path(".azureml-local") / "compiled"
 
 
 def compiled_job_path(project_path: Path, job_name: str) -> Path:
-    """Where ``run --local`` writes the compiled YAML of ``job_name``."""
-    return project_path / COMPILED_DIR / f"{job_name}.yml"
+    """Where ``run --local`` writes the compiled YAML of ``job_name``.
+
+    Raises:
+        ConfigError: the job's name would put the file outside the project.
+    """
+    return path_inside_project(project_path, COMPILED_DIR / f"{job_name}.yml", job_name)
 
 
 def run_jobs_locally(
