@@ -17,12 +17,8 @@ from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
-<<<<<<< HEAD
 from kedro_azureml_deploy.doctor.params import unknown_params
-from kedro_azureml_deploy.errors import CompileError
-=======
 from kedro_azureml_deploy.errors import CompileError, ConfigError
->>>>>>> config
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject
 
