@@ -78,9 +78,9 @@ def running_step(project, step: str, process) -> tuple[Path, int]:
     """The run folder and the process group of ``step`` once run.json records it running."""
     runs = project.path / ".azureml-local" / "runs"
 
-    def recorded() -> bool:
-        folders = [p for p in runs.iterdir() if p.is_dir()] if runs.is_dir() else []
-        return bool(folders) and bool(state_of(folders[0])["steps"][step].get("process_group"))
+    def recorded() -> bool:  # run.json is renamed into place: once there, it is whole
+        files = list(runs.glob("*/run.json")) if runs.is_dir() else []
+        return bool(files) and bool(state_of(files[0].parent)["steps"][step].get("process_group"))
 
     wait_for(recorded, f"step {step} started", process)
     run_dir = only_run(project)
