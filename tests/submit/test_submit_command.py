@@ -195,6 +195,15 @@ def test_dry_run_shows_the_next_three_firings_of_the_schedule(invoke):
     assert [b - a for a, b in itertools.pairwise(firings)] == [timedelta(days=1)] * 2
 
 
+def test_schedule_dry_run_shows_the_next_firings_too(invoke):
+    result = invoke("schedule", "-j", "train", "--dry-run", "-w", "missing")
+
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if "next firings:" in line]
+    assert line.endswith(" 06:00 (Romance Standard Time)")
+    assert line.count(" 06:00") == 3
+
+
 def _preview_with_schedule(make_project, monkeypatch, schedule):
     from kedro.framework.startup import bootstrap_project
 

@@ -8,7 +8,7 @@ them: Azure ML reads both the expression and the start and end times in that zon
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from croniter import CroniterBadDateError, croniter
@@ -95,8 +95,8 @@ def interval_firings(
     return [first + index * period for index in range(count)]
 
 
-def _cron_list(values: object) -> str:
-    return ",".join(str(value) for value in sorted(set(values)))  # type: ignore[call-overload]
+def _cron_list(values: Iterable[int]) -> str:
+    return ",".join(str(value) for value in sorted(set(values)))
 
 
 def _add_years(moment: datetime, years: int) -> datetime:

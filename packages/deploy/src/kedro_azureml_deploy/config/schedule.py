@@ -149,7 +149,8 @@ class CronSchedule(StrictModel):
         description="Five fields, `minute hour day-of-month month day-of-week`, e.g. "
         "`0 6 * * MON-FRI`. Each field is `*`, a value, a range `a-b`, a step `*/n` or `a-b/n`, or "
         "a list of those; months and days of the week also take names (`JAN`, `MON`). Day of week "
-        "0 is Sunday."
+        "0 is Sunday. When both days are set, a date must match both (as Azure ML reads them). "
+        "The expression must fire at least once in the next 5 years."
     )
     time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
     start_time: LocalDateTime | None = Field(default=None, description=_START_TIME)
