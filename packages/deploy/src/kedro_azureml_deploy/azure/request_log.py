@@ -138,7 +138,9 @@ class Leftovers:
                 f"pipeline job {self.job} was created: cancel it with `az ml job cancel --name "
                 f"{self.job} {workspace_args}` if it is not wanted"
             )
-        return " ".join(part for part in (left, "; ".join(cleanup).capitalize() + ".") if part)
+        advice = "; ".join(cleanup)
+        advice = f"{advice[:1].upper()}{advice[1:]}." if advice else ""
+        return " ".join(part for part in (left, advice) if part)
 
 
 class RequestLog:
