@@ -172,8 +172,11 @@ def test_failed_job_creation_says_what_it_left_behind_and_how_to_clean_up(
     assert f"Left behind: {len(blobs)} uploaded file(s) under " in message
     assert f"code asset {code_name}:{code_version}" in message
     assert f"{len(components)} anonymous component(s)" in message
-    assert "az ml component archive" in message and "az storage blob delete-batch" in message
-    assert "reuses them" in message
+    assert (
+        "az ml component archive --name NAME --version VERSION --workspace-name ws-demo" in message
+    )
+    assert "az storage blob delete-batch" in message and "Studio > Data > Datastores" in message
+    assert "The next submission of the same code and steps reuses them" in message
 
 
 # ------------------------------------------------------------------------------------ storage

@@ -300,7 +300,7 @@ def signed_in(monkeypatch):
 
     monkeypatch.setattr(
         "kedro_azureml_deploy.azure.credentials.build_credential",
-        lambda cloud=None, *, interactive=False: FakeTokenCredential(),
+        lambda cloud=None, *, interactive=False, **_settings: FakeTokenCredential(),
     )
 
 
@@ -343,3 +343,40 @@ def test_schedule_commands_create_list_disable_delete(fake_azure, azure_project,
     deleted = invoke_in(created.path, "schedule", "delete", name)
     assert deleted.exit_code == 0 and f"Deleted schedule {name}." in deleted.output
     assert "has no schedule" in invoke_in(created.path, "schedule", "list").output
+
+
+@pytest.mark.slow
+def test_run_interrupted_by_ctrl_c_prints_one_line_of_what_exists(
+    fake_azure, azure_project, signed_in
+):
+    import signal
+
+    created = azure_project(fake_azure.base_url)
+    fake_azure.hang(
+        method="PUT",
+        path=r"/jobs/[^/]+$",
+        seconds=30,
+        on_request=lambda _request: os.kill(os.getpid(), signal.SIGINT),
+    )
+
+    result = invoke_in(created.path, "run", "-j", "train")
+
+    assert result.exit_code == 1
+    assert "Aborted!" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line.startswith("Error: interrupted submitting job 'train' while waiting for Azure ML")
+    assert "its code was uploaded" in line and "was sent but not answered" in line
+
+
+def test_run_with_an_invalid_timeout_prints_one_line_and_sends_nothing(
+    fake_azure, azure_project, signed_in, monkeypatch
+):
+    created = azure_project(fake_azure.base_url)
+    monkeypatch.setenv("KEDRO_AZUREML_READ_TIMEOUT", "0")
+
+    result = invoke_in(created.path, "run", "-j", "train")
+
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line.startswith("Error: KEDRO_AZUREML_READ_TIMEOUT='0' is not a number of seconds")
+    assert fake_azure.requests == []

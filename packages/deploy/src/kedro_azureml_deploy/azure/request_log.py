@@ -138,7 +138,9 @@ class Leftovers:
                 f"pipeline job {self.job} was created: cancel it with `az ml job cancel --name "
                 f"{self.job} {workspace_args}` if it is not wanted"
             )
-        return " ".join(part for part in (left, "; ".join(cleanup).capitalize() + ".") if part)
+        advice = "; ".join(cleanup)
+        advice = f"{advice[:1].upper()}{advice[1:]}." if advice else ""
+        return " ".join(part for part in (left, advice) if part)
 
 
 class RequestLog:
@@ -157,16 +159,16 @@ class RequestLog:
         with self._lock:
             return list(self._requests[mark:])
 
-    def policy(self) -> RecordingPolicy:
-        """An azure-core policy recording into this log (first in a pipeline: one record per
-        request, after the retries)."""
-        return RecordingPolicy(self)
+    def policy(self) -> Any:
+        """An azure-core policy recording into this log (among the per-call policies of a
+        pipeline: one record per request, after its retries)."""
+        return _recording_policy(self)
 
-    def storage_policy(self, connect_timeout: float) -> RecordingPolicy:
+    def storage_policy(self, connect_timeout: float) -> Any:
         """An azure-core policy recording storage requests into this log (one record per try),
         which also caps each request's connect timeout at ``connect_timeout`` (azure-ai-ml asks
         for four hours on each file it uploads)."""
-        return RecordingPolicy(self, service=STORAGE, connect_timeout=connect_timeout)
+        return _recording_policy(self, STORAGE, connect_timeout)
 
     def start(self, service: str | None, method: str, url: str) -> SentRequest:
         bare = url.split("?", 1)[0]
@@ -188,7 +190,7 @@ class RequestLog:
         return None
 
     def pending(self, mark: int = 0) -> list[SentRequest]:
-        """The requests since ``mark`` without an answer yet (or stopped by Ctrl+C)."""
+        """The requests since ``mark`` without an answer yet (Ctrl+C leaves them so)."""
         return [
             sent
             for sent in self.since(mark)
@@ -226,36 +228,45 @@ class RequestLog:
         )
 
 
-class RecordingPolicy:
-    """An azure-core ``HTTPPolicy`` (duck-typed: ``send`` and ``next``, so that importing this
-    module imports nothing of azure-core) that records each request in a ``RequestLog``."""
+_CONTEXT_KEY = "kedro_azureml_sent_request"
 
-    next: Any
 
-    def __init__(
-        self, log: RequestLog, *, service: str | None = None, connect_timeout: float | None = None
-    ) -> None:
-        self._log = log
-        self._service = service
-        self._connect_timeout = connect_timeout
+def _recording_policy(
+    log: RequestLog, service: str | None = None, connect_timeout: float | None = None
+) -> Any:
+    """An azure-core ``SansIOHTTPPolicy`` that records each request in ``log``.
 
-    def send(self, request: Any) -> Any:
-        http = request.http_request
-        if self._connect_timeout is not None:
-            options = request.context.options
-            asked = options.get("connection_timeout")
-            if asked is None or asked > self._connect_timeout:
-                options["connection_timeout"] = self._connect_timeout
-        sent = self._log.start(self._service, http.method, http.url)
-        try:
-            response = self.next.send(request)
-        except BaseException as exc:  # KeyboardInterrupt too: the request got no answer
-            sent.error = exc
-            sent.done = True
-            raise
-        sent.status = response.http_response.status_code
-        sent.done = True
-        return response
+    A sans-I/O policy holds no link to the next policy, so the one instance ``MLClient`` hands to
+    each of its clients works in all their pipelines (an ``HTTPPolicy`` would be re-linked by
+    each). With ``connect_timeout``, it also caps each request's connect timeout.
+    """
+    import sys
+
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class RecordingPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+        def on_request(self, request: Any) -> None:
+            if connect_timeout is not None:
+                options = request.context.options
+                asked = options.get("connection_timeout")
+                if asked is None or asked > connect_timeout:
+                    options["connection_timeout"] = connect_timeout
+            http = request.http_request
+            request.context[_CONTEXT_KEY] = log.start(service, http.method, http.url)
+
+        def on_response(self, request: Any, response: Any) -> None:
+            sent = request.context.get(_CONTEXT_KEY)
+            if sent is not None:
+                sent.status = response.http_response.status_code
+                sent.done = True
+
+        def on_exception(self, request: Any) -> None:
+            sent = request.context.get(_CONTEXT_KEY)
+            if sent is not None:
+                sent.error = sys.exc_info()[1]
+                sent.done = True
+
+    return RecordingPolicy()
 
 
 def _service(url: str) -> str:

@@ -217,7 +217,8 @@ def list_schedules(
     found = []
     for target in targets:
         client = connect(target)
-        with azure_call(f"listing the schedules of {target.describe()}", target):
+        listing = f"listing the schedules of {target.describe()}"
+        with azure_call(listing, target, requests=connect.requests, network=connect.network):
             # "All": enabled and disabled (the SDK's enum lives in a private module).
             schedules = list(client.schedules.list(list_view_type="All"))
         found += [
@@ -246,9 +247,10 @@ def disable_schedule(
     from kedro_azureml_deploy.azure.errors import azure_call
 
     target = _workspace_of_schedule(project, name, workspace)
-    client = WorkspaceClients([target], credential=credential, interactive=interactive)(target)
+    connect = WorkspaceClients([target], credential=credential, interactive=interactive)
+    client = connect(target)
     _project_schedule(client, project, name, target)
-    with azure_call(f"disabling schedule {name}", target):
+    with azure_call(f"disabling schedule {name}", target, requests=connect.requests):
         disabled = client.schedules.begin_disable(name).result()
     return _info(disabled, target)
 
@@ -271,12 +273,14 @@ def delete_schedule(
     from kedro_azureml_deploy.azure.errors import azure_call
 
     target = _workspace_of_schedule(project, name, workspace)
-    client = WorkspaceClients([target], credential=credential, interactive=interactive)(target)
+    connect = WorkspaceClients([target], credential=credential, interactive=interactive)
+    client = connect(target)
     schedule = _project_schedule(client, project, name, target)
+    log = connect.requests
     if schedule.is_enabled:
-        with azure_call(f"disabling schedule {name} before deleting it", target):
+        with azure_call(f"disabling schedule {name} before deleting it", target, requests=log):
             client.schedules.begin_disable(name).result()
-    with azure_call(f"deleting schedule {name}", target):
+    with azure_call(f"deleting schedule {name}", target, requests=log):
         client.schedules.begin_delete(name).result()
 
 
