@@ -159,3 +159,34 @@ def test_bad_env_var_is_a_usage_error(make_project):
     project = spaceflights_like(make_project)
     result = project.kedro("azureml", "compile", "--env-var", "NOEQUALS")
     assert result.returncode == 2 and "is not KEY=VALUE" in result.stderr
+
+
+def test_compiled_params_reach_a_step_as_kedro_run_gives_them(make_project, tmp_path):
+    import pickle
+    import shlex
+
+    record = tmp_path / "parameters.pkl"
+    project = make_project(
+        nodes=[NodeSpec("record", "record_parameters", ["parameters"], [])],
+        parameters={"seed": 1, "model": {"depth": 1}},
+        extra_functions=(
+            "\n\ndef record_parameters(parameters):\n"
+            "    import os, pickle, pathlib\n"
+            "    pathlib.Path(os.environ['PARAMETERS_RECORD']).write_bytes(pickle.dumps(parameters))\n"
+        ),
+        extra_files={"conf/base/azureml.yml": azureml_yml({"train": {"experiment_name": "x"}})},
+    )
+    text = "flag=false,nothing=null,count=3,rate=0.5,ratio=nan,model.depth=4,code='007'"
+    env = {"PARAMETERS_RECORD": str(record)}
+
+    project.kedro("run", "--params", text, env=env, check=True)
+    by_kedro = pickle.loads(record.read_bytes())
+    project.kedro("azureml", "compile", "--params", text, "-o", "job.yml", check=True)
+    (step,) = yaml.safe_load((project.path / "job.yml").read_text())["jobs"].values()
+    words = shlex.split(step["command"])
+    compiled = words[words.index("--params") + 1]
+    project.kedro(
+        "azureml", "execute", "--node", "record", "--params", compiled, env=env, check=True
+    )
+
+    assert pickle.loads(record.read_bytes()) == by_kedro
