@@ -190,3 +190,14 @@ def test_compiled_params_reach_a_step_as_kedro_run_gives_them(make_project, tmp_
     )
 
     assert pickle.loads(record.read_bytes()) == by_kedro
+
+
+def test_load_version_of_a_model_the_job_trains_is_one_line_naming_the_fix(make_project):
+    project = spaceflights_like(make_project)
+
+    message = _one_error_line(
+        project.kedro("azureml", "compile", "--load-versions", "model:2026-01-01T00.00.00.000Z")
+    )
+
+    assert "dataset 'model' is produced inside job 'train' by node 'train'" in message
+    assert "drop model from --load-versions" in message
