@@ -95,7 +95,9 @@ def test_dry_run_prints_the_plan_writes_the_yaml_and_sends_nothing(cli_project, 
     assert "preprocessed: preprocess -> features (undeclared intermediate)" in out
     assert "schedule: " in out and 'cron "0 6 * * *" (Romance Standard Time)' in out
     assert "Dry run: nothing was sent to Azure." in out
-    spec = yaml.safe_load((cli_project.path / "azureml-train.yml").read_text())
+    spec = yaml.safe_load(
+        (cli_project.path / ".azureml-local" / "compiled" / "train.yml").read_text()
+    )
     assert list(spec["jobs"]) == ["preprocess", "features", "train", "evaluate"]
     assert fake_azure.requests == []
 
@@ -171,7 +173,7 @@ def test_dry_run_of_a_job_without_schedule_says_so(invoke):
 
     assert result.exit_code == 0, result.output
     assert "schedule: none" in result.output
-    assert (invoke.project.path / "azureml-other.yml").is_file()
+    assert (invoke.project.path / ".azureml-local" / "compiled" / "other.yml").is_file()
 
 
 def test_plan_opens_no_socket(make_project, monkeypatch):

@@ -18,6 +18,7 @@ from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_j
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
 from kedro_azureml_deploy.errors import CompileError
+from kedro_azureml_deploy.local_folder import compiled_job_path
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject
 
@@ -99,8 +100,9 @@ def diagnose_project_job(
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:
-    """``azureml-<job>.yml`` at the project root."""
-    return project_path / f"azureml-{job_name}.yml"
+    """``.azureml-local/compiled/<job>.yml``, which git ignores (see ``local_folder``): where
+    ``compile``, the dry run and ``run --local`` write a job unless ``-o`` names a file."""
+    return compiled_job_path(project_path, job_name)
 
 
 def _catalog_config(project: KedroProject) -> dict[str, Any]:

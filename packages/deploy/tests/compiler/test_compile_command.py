@@ -16,6 +16,8 @@ import yaml
 from project_factory import KedroProject, NodeSpec, azureml_yml, pipeline_dataset
 
 GOLDEN = Path(__file__).parent / "golden"
+#: Where ``compile`` writes job ``train`` by default, relative to the project.
+DEFAULT_OUTPUT = Path(".azureml-local/compiled/train.yml")
 
 
 def spaceflights_like(make_project, jobs: dict | None = None, **sections) -> KedroProject:
@@ -52,10 +54,10 @@ def test_compile_writes_the_golden_job_deterministically(make_project):
     project = spaceflights_like(make_project)
 
     first = project.kedro("azureml", "compile", check=True)
-    text = (project.path / "azureml-train.yml").read_text()
+    text = (project.path / DEFAULT_OUTPUT).read_text()
     project.kedro("azureml", "compile", check=True)
 
-    assert (project.path / "azureml-train.yml").read_text() == text
+    assert (project.path / DEFAULT_OUTPUT).read_text() == text
     assert "Compiled job 'train': 4 step(s), 3 dataset(s) crossing steps" in first.stdout
     assert str(project.path) not in text and "/tmp" not in text
     check_golden("spaceflights_like.yml", text)
@@ -129,9 +131,9 @@ def test_preflight_failure_writes_nothing(make_project):
     message = _one_error_line(project.kedro("azureml", "compile"))
 
     assert "preprocessed (from preprocess to features)" in message
-    assert not (project.path / "azureml-train.yml").exists()
+    assert not (project.path / DEFAULT_OUTPUT).exists()
     project.kedro("azureml", "compile", "--skip-preflight", check=True)
-    assert (project.path / "azureml-train.yml").exists()
+    assert (project.path / DEFAULT_OUTPUT).exists()
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,7 @@ def test_preflight_failure_writes_nothing(make_project):
 def test_options_reach_every_step(make_project, args, field, expected):
     project = spaceflights_like(make_project)
     project.kedro("azureml", "compile", *args, check=True)
-    steps = yaml.safe_load((project.path / "azureml-train.yml").read_text())["jobs"].values()
+    steps = yaml.safe_load((project.path / DEFAULT_OUTPUT).read_text())["jobs"].values()
     for step in steps:
         value = step[field]
         assert (
@@ -201,3 +203,39 @@ def test_load_version_of_a_model_the_job_trains_is_one_line_naming_the_fix(make_
 
     assert "dataset 'model' is produced inside job 'train' by node 'train'" in message
     assert "drop model from --load-versions" in message
+
+
+def test_default_output_leaves_git_status_clean_and_its_code_path_reaches_the_project(
+    make_project,
+):
+    import subprocess
+
+    project = spaceflights_like(make_project)
+    git = ["git", "-C", str(project.path)]
+    subprocess.run([*git, "init", "--quiet"], check=True)
+
+    result = project.kedro("azureml", "compile", check=True)
+
+    assert ".azureml-local/compiled/train.yml" in result.stdout
+    assert (project.path / ".azureml-local" / ".gitignore").read_text().endswith("*\n")
+    untracked = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=all", "--", ".azureml-local"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert untracked == ""
+    steps = yaml.safe_load((project.path / DEFAULT_OUTPUT).read_text())["jobs"].values()
+    code = {step["code"] for step in steps}
+    assert code == {"../.."}
+    assert ((project.path / DEFAULT_OUTPUT).parent / "../..").resolve() == project.path.resolve()
+
+
+def test_an_output_file_the_user_names_is_not_ignored(make_project):
+    project = spaceflights_like(make_project)
+
+    project.kedro("azureml", "compile", "-o", "jobs/train.yml", check=True)
+
+    assert (project.path / "jobs" / "train.yml").is_file()
+    assert not (project.path / "jobs" / ".gitignore").exists()
+    assert not (project.path / ".azureml-local").exists()
