@@ -168,6 +168,16 @@ def test_schedule_with_job_options_means_schedule_create(invoke):
     assert "Dry run: nothing was sent to Azure." in result.output
 
 
+@pytest.mark.parametrize("command", ["run", "schedule"])
+def test_dry_run_refuses_the_local_environment_as_the_submission_does(invoke, command):
+    result = invoke(command, "-j", "train", "--dry-run", "-e", "local")
+
+    assert result.exit_code == 1, result.output
+    assert "conf/local is never uploaded to Azure ML" in result.output
+    assert "Dry run: nothing was sent" not in result.output and "steps (" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_dry_run_of_a_job_without_schedule_says_so(invoke):
     result = invoke("run", "-j", "other", "--dry-run")
 
