@@ -20,7 +20,7 @@ from kedro_azureml_deploy.doctor.findings import Diagnosis
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_deploy.local_folder import compiled_job_path
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
-from kedro_azureml_deploy.project import KedroProject
+from kedro_azureml_deploy.project import KedroProject, kedro_config_errors
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def _catalog_config(project: KedroProject) -> dict[str, Any]:
     from kedro.config import MissingConfigException
 
     try:
-        return dict(project.context.config_loader["catalog"])
+        with kedro_config_errors(project.path, project.env):
+            return dict(project.context.config_loader["catalog"])
     except (KeyError, MissingConfigException):
         return {}

@@ -239,3 +239,45 @@ def test_an_output_file_the_user_names_is_not_ignored(make_project):
     assert (project.path / "jobs" / "train.yml").is_file()
     assert not (project.path / "jobs" / ".gitignore").exists()
     assert not (project.path / ".azureml-local").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "named"),
+    [
+        (
+            "catalog.yml",
+            'model_input: {type: pickle.PickleDataset, filepath: "a.pkl"\n  bad: [\n',
+            "ParserError: Invalid YAML or JSON file conf/base/catalog.yml, unable to read line 1",
+        ),
+        (
+            "catalog.yml",
+            "model_input:\n  type: pickle.PickleDataset\n  filepath: ${nope.missing}/a.pkl\n",
+            "Interpolation key 'nope.missing' not found (at model_input.filepath)",
+        ),
+        (
+            "catalog.yml",
+            "model_input:\n  type: pickle.PickleDataset\n  filepath: ${globals:nope}/a.pkl\n",
+            "Globals key 'nope' not found and no default value provided (at model_input.filepath)",
+        ),
+        (
+            "parameters.yml",
+            "seed: 1\nbroken: [\n",
+            "Invalid YAML or JSON file conf/base/parameters.yml, unable to read line 2",
+        ),
+    ],
+    ids=["yaml", "interpolation", "globals", "parameters"],
+)
+def test_a_kedro_configuration_error_is_one_line_naming_what_kedro_names(
+    make_project, file, content, named
+):
+    project = spaceflights_like(make_project)
+    (project.path / "conf" / "base" / file).write_text(content)
+
+    message = _one_error_line(project.kedro("azureml", "compile"))
+
+    assert "Kedro cannot read the project's configuration with environment 'base'" in message
+    assert named in message
+    assert str(project.path) not in message
+    assert len(message.strip().splitlines()) == 1
+    verbose = project.kedro("azureml", "compile", "--verbose")
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr + verbose.stdout
