@@ -245,6 +245,9 @@ def test_a_kedro_new_project_migrates_and_stays_updatable(tmp_path):
     for name in ("companies.csv", "reviews.parquet"):
         (project / "data/01_raw" / name).rename(project / "inputs" / name)
     (project / "conf/base/catalog.yml").write_text(MIGRATED_CATALOG)
+    pin = re.search(r"add `(kedro-azureml-runtime==[^`]+)`", adopted.stdout)[1]
+    requirements = project / "requirements.txt"
+    requirements.write_text(requirements.read_text().rstrip("\n") + f"\n{pin}\n")  # as init says
     clean = kedro(project, "azureml", "doctor", "-j", "default", "--strict")
     assert findings(clean.stdout) == set(), clean.stdout
     assert metrics_of_kedro_run(project) == metrics_before  # locally, still under data/
@@ -289,6 +292,11 @@ def test_a_kedro_new_project_migrates_and_stays_updatable(tmp_path):
     assert {p: (project / p).read_bytes() for p in owned} == owned
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v99.0.0" and answers["adopt"] is True
+    # the update moved the Dockerfile's runtime pin, not requirements.txt's: doctor says so
+    pins_apart = kedro(project, "azureml", "doctor", "-j", "default", check=False)
+    assert pins_apart.returncode == 1, pins_apart.stdout
+    assert "Fix: set kedro-azureml-runtime==99.0.0 in requirements.txt" in pins_apart.stdout
+    requirements.write_text(requirements.read_text().replace(pin, "kedro-azureml-runtime==99.0.0"))
     assert kedro(project, "azureml", "doctor", "-j", "default").returncode == 0
 
 
