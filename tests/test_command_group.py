@@ -139,3 +139,21 @@ def test_usage_errors_are_one_line_with_the_help_to_read(project, args, message)
     assert errors[-1].startswith("Error: ") and message in errors[-1], result.stderr
     assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
     assert f"(see `kedro {' '.join(args[:2])} --help`)." in errors[-1]
+
+
+def test_upstream_deprecation_notices_do_not_bury_the_result(tmp_path):
+    from project_factory import azureml_yml
+
+    project = KedroProject(
+        tmp_path / "p",
+        nodes=[NodeSpec("first", "identity", [], ["out"])],
+        extra_files={"conf/base/azureml.yml": azureml_yml({"default": {}})},
+    ).write()
+
+    result = project.kedro("azureml", "compile", "-j", "nope")
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "register_new_resolver" not in output
+    assert "deprecated" not in output
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: unknown job `nope`")

@@ -3,7 +3,8 @@
 It answers what an unmodified ``azure.ai.ml.MLClient`` sends to submit a pipeline job and to
 create, list, disable and delete schedules, keeps what it was sent, and records every request
 (method, path, query, JSON body). Tests assert on the recorded requests and can script failures
-(``fail``) and the statuses a job goes through (``job_statuses``).
+(``fail``), network faults (``hang``: an answer that comes late or never; ``drop``: a connection
+closed without an answer) and the statuses a job goes through (``job_statuses``).
 
 What it serves, under ``/subscriptions/{sub}/resourceGroups/{rg}/providers/
 Microsoft.MachineLearningServices/workspaces/{ws}``:
@@ -28,6 +29,7 @@ Unknown workspaces answer ``404 ResourceNotFound`` as ARM does; anything else un
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -85,6 +87,18 @@ class Fault:
     message: str
 
 
+@dataclass
+class NetworkFault:
+    """A request the fake answers late, or never (see ``FakeAzureML.hang`` and ``drop``)."""
+
+    kind: str  # "hang" or "drop"
+    method: str | None
+    path: re.Pattern[str]
+    times: int | None
+    seconds: float
+    on_request: Any = None
+
+
 @dataclass(frozen=True)
 class StorageAccount:
     """Where the workspace's blob storage lives (Azurite in tests).
@@ -136,6 +150,8 @@ class FakeAzureML:
         self._resources: dict[str, dict[str, Any]] = {}
         self._job_progress: dict[str, int] = {}
         self._faults: list[Fault] = []
+        self._network_faults: list[NetworkFault] = []
+        self._released = threading.Event()
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -165,6 +181,7 @@ class FakeAzureML:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # hanging answers end now
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -226,6 +243,51 @@ class FakeAzureML:
             )
         )
 
+    def hang(
+        self,
+        *,
+        method: str | None = None,
+        path: str = ".*",
+        seconds: float = 120.0,
+        times: int | None = None,
+        on_request: Any = None,
+    ) -> None:
+        """Hold the answer to matching requests (as ``fail``) for ``seconds`` before giving it,
+        as a service that stalls; the request is recorded, and not acted on before the delay
+        ends. ``on_request`` is called (in the server's thread) when such a request arrives."""
+        self._network_faults.append(
+            NetworkFault(
+                "hang", method, re.compile(path, re.IGNORECASE), times, seconds, on_request
+            )
+        )
+
+    def drop(
+        self, *, method: str | None = None, path: str = ".*", times: int | None = None
+    ) -> None:
+        """Close the connection of matching requests (as ``fail``) without answering (a TCP
+        reset), as a proxy or load balancer that drops connections."""
+        self._network_faults.append(
+            NetworkFault("drop", method, re.compile(path, re.IGNORECASE), times, 0.0)
+        )
+
+    def take_network_fault(self, request: RecordedRequest) -> NetworkFault | None:
+        """Record ``request``; the network fault to apply to it, if any (used by the handler)."""
+        with self._lock:
+            for fault in self._network_faults:
+                if fault.times == 0 or fault.method not in (None, request.method):
+                    continue
+                if not fault.path.search(request.path):
+                    continue
+                if fault.times is not None:
+                    fault.times -= 1
+                self.requests.append(request)
+                return fault
+        return None
+
+    def wait_released(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the fake stops."""
+        self._released.wait(seconds)
+
     def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
         """The recorded requests with ``method`` whose path matches ``path_pattern`` (searched,
         case-insensitive)."""
@@ -237,9 +299,12 @@ class FakeAzureML:
 
     # ---------------------------------------------------------------- dispatch
 
-    def handle(self, request: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, request: RecordedRequest, *, recorded: bool = False
+    ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
-            self.requests.append(request)
+            if not recorded:
+                self.requests.append(request)
             fault = self._take_fault(request)
             if fault is not None:
                 return _error(fault.status, fault.code, fault.message)
@@ -671,7 +736,15 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             headers={name.lower(): value for name, value in self.headers.items()},
         )
-        status, payload, headers = self.fake.handle(request)
+        fault = self.fake.take_network_fault(request)
+        if fault is not None:
+            if fault.on_request is not None:
+                fault.on_request(request)
+            if fault.kind == "drop":
+                self._reset_connection()
+                return
+            self.fake.wait_released(fault.seconds)
+        status, payload, headers = self.fake.handle(request, recorded=fault is not None)
         data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         if payload is not None:
@@ -682,5 +755,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _reset_connection(self) -> None:
+        """Close the connection at once with a TCP reset (``SO_LINGER`` 0), no answer sent."""
+        import socket
+        import struct
+
+        self.close_connection = True
+        raw = self.connection
+        with contextlib.suppress(OSError):
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            raw.close()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve

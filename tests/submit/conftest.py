@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from azure_fake.azure_ml_api import FakeAzureML, StorageAccount
-from azure_fake.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite, start_azurite
+from azure_fake.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite, StorageProxy, start_azurite
 from azure_fake.certificate import Certificate, self_signed_certificate
 from azure_fake.credentials import FakeTokenCredential
 from azure_fake.projects import (
@@ -65,8 +65,30 @@ def trust_fake(tls_certificate: Certificate, monkeypatch: pytest.MonkeyPatch) ->
 def fake_azure(trust_fake: Certificate, azurite: Azurite) -> Iterator[FakeAzureML]:
     """The fake Azure REST API with workspace ``ws-demo``, its blob store a fresh container in
     Azurite, and environment ``kedro-env`` (version 3)."""
+    yield from _fake_azure(trust_fake, azurite, azurite.blob_endpoint)
+
+
+@pytest.fixture
+def storage_proxy(azurite: Azurite) -> Iterator[StorageProxy]:
+    """A TCP proxy in front of Azurite that a test switches to resetting, hanging or down."""
+    proxy = StorageProxy(azurite.port)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def fake_azure_behind_proxy(
+    trust_fake: Certificate, azurite: Azurite, storage_proxy: StorageProxy
+) -> Iterator[FakeAzureML]:
+    """``fake_azure``, whose storage account is reached through ``storage_proxy``."""
+    yield from _fake_azure(trust_fake, azurite, storage_proxy.blob_endpoint)
+
+
+def _fake_azure(
+    trust_fake: Certificate, azurite: Azurite, blob_endpoint: str
+) -> Iterator[FakeAzureML]:
     storage = StorageAccount(
-        blob_endpoint=azurite.blob_endpoint,
+        blob_endpoint=blob_endpoint,
         account_name=ACCOUNT_NAME,
         account_key=ACCOUNT_KEY,
         container=f"azureml-blobstore-{uuid.uuid4().hex[:12]}",

@@ -7,6 +7,7 @@ dry runs, and usage errors. The submission itself is tested in-process (``test_s
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -140,6 +141,8 @@ def invoke(make_project, monkeypatch):
         (["run", "--local", "--wait", "--dry-run"], "--wait, --dry-run apply to a submission"),
         (["run", "-j", "train", "-w", "nowhere", "--dry-run"], "unknown workspace `nowhere`"),
         (["schedule", "create", "-j", "other"], "job `other` has no schedule"),
+        (["schedule", "-j", "other", "--dry-run"], "job `other` has no schedule"),
+        (["run", "-j", "train", "--aml-env", "not a/valid:env"], "--aml-env"),
         (["run", "-j", "train", "--on-job-scheduled", "json"], "is not `module:function`"),
     ],
 )
@@ -184,6 +187,85 @@ def test_dry_run_of_a_job_without_schedule_says_so(invoke):
     assert result.exit_code == 0, result.output
     assert "schedule: none" in result.output
     assert (invoke.project.path / ".azureml-local" / "compiled" / "other.yml").is_file()
+
+
+def test_dry_run_shows_the_next_three_firings_of_the_schedule(invoke):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    result = invoke("run", "-j", "train", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if "next firings:" in line]
+    times, zone = line.split("next firings: ")[1].rsplit(" (", 1)
+    assert zone == "Romance Standard Time)"
+    firings = [datetime.fromisoformat(time) for time in times.split(", ")]
+    now = datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None)
+    assert len(firings) == 3
+    assert all((time.hour, time.minute) == (6, 0) for time in firings)  # `0 6 * * *`
+    assert now < firings[0] <= now + timedelta(days=1)
+    assert [b - a for a, b in itertools.pairwise(firings)] == [timedelta(days=1)] * 2
+
+
+def test_schedule_dry_run_shows_the_next_firings_too(invoke):
+    result = invoke("schedule", "-j", "train", "--dry-run", "-w", "missing")
+
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if "next firings:" in line]
+    assert line.endswith(" 06:00 (Romance Standard Time)")
+    assert line.count(" 06:00") == 3
+
+
+def _preview_with_schedule(make_project, monkeypatch, schedule):
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_azureml_deploy.project import open_project
+
+    nodes, catalog = spaceflights_nodes()
+    config = azureml_config("https://127.0.0.1:9/", {"train": {"schedule": schedule}}, schedules={})
+    files = make_project(
+        package=f"fire_{uuid.uuid4().hex[:10]}",
+        nodes=nodes,
+        catalog=catalog,
+        settings=SETTINGS,
+        extra_files={"conf/base/azureml.yml": json.dumps(config)},
+    )
+    monkeypatch.chdir(files.path)
+    for name, value in quiet_kedro_env().items():
+        monkeypatch.setenv(name, value)
+    bootstrap_project(files.path)
+    return preview_submission(open_project(files.path, env="base"), "train", CompileOptions())
+
+
+def test_dry_run_firings_follow_a_recurrence_pattern_and_stop_at_its_end(make_project, monkeypatch):
+    from datetime import datetime
+
+    weekly = {
+        "recurrence": {
+            "frequency": "week",
+            "time_zone": "UTC",
+            "end_time": "2099-01-15T00:00:00",
+            "schedule": {"hours": [6], "minutes": [30], "week_days": ["monday", "thursday"]},
+        }
+    }
+    preview = _preview_with_schedule(make_project, monkeypatch, weekly)
+
+    text = preview.describe(now=datetime(2099, 1, 1, 12, 0))  # a Thursday
+    assert "    next firings: 2099-01-05 06:30, 2099-01-08 06:30, 2099-01-12 06:30 (UTC)" in text
+    text = preview.describe(now=datetime(2099, 1, 8, 12, 0))  # 2099-01-15 06:30 is past the end
+    assert "    next firings: 2099-01-12 06:30 (UTC)" in text
+    text = preview.describe(now=datetime(2099, 1, 12, 12, 0))
+    assert "    next firings: none, the schedule has ended" in text
+
+
+def test_dry_run_says_when_azure_ml_alone_knows_the_firings(make_project, monkeypatch):
+    every_two_days = {"recurrence": {"frequency": "day", "interval": 2}}  # from its creation
+    preview = _preview_with_schedule(make_project, monkeypatch, every_two_days)
+
+    assert (
+        "    next firings: worked out by Azure ML when it creates the schedule (they depend on "
+        "when it starts)"
+    ) in preview.describe()
 
 
 def test_plan_opens_no_socket(make_project, monkeypatch):

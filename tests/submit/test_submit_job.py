@@ -205,7 +205,7 @@ def test_unreachable_azure_says_so(trust_fake, azure_project, credential):
     with pytest.raises(SubmitError) as error:
         submit_job(project, "train", CompileOptions(), credential=credential)
 
-    assert "cannot reach Azure ML" in str(error.value)
+    assert "Azure Resource Manager (127.0.0.1:9) cannot be reached" in str(error.value)
     assert "workspace.__default__.cloud" in str(error.value)
 
 

@@ -202,6 +202,45 @@ def test_declared_dataset_that_cannot_be_mounted_is_refused(make_project, mounts
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("filepath", ["../escaped.pkl", "../../escaped.pkl", "sub/../../x.pkl"])
+def test_a_pipeline_dataset_whose_path_leaves_its_mount_is_refused_before_the_node_runs(
+    make_project, mounts, filepath
+):
+    nodes, _ = chain(2)
+    catalog = {
+        "d_0": {
+            "type": "kedro_azureml_runtime.datasets.AzureMLPipelineDataset",
+            "dataset": {"type": "pickle.PickleDataset", "filepath": filepath},
+        }
+    }
+    project = make_project(nodes=nodes, catalog=catalog)
+    out = mounts / "step" / "outputs" / "d_0"
+
+    result = project.execute("node_0", outputs={"d_0": out})
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "leads outside the folder Azure ML mounted for it" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not list(mounts.rglob("*.pkl")), "the node ran and wrote outside its mount"
+    assert not (mounts / "escaped.pkl").exists() and not (mounts / "step" / "escaped.pkl").exists()
+
+
+def test_a_path_inside_the_mount_through_dotdot_is_accepted(make_project, mounts):
+    nodes, _ = chain(2)
+    catalog = {
+        "d_0": {
+            "type": "kedro_azureml_runtime.datasets.AzureMLPipelineDataset",
+            "dataset": {"type": "pickle.PickleDataset", "filepath": "a/../d_0.pkl"},
+        }
+    }
+    project = make_project(nodes=nodes, catalog=catalog)
+
+    project.execute("node_0", outputs={"d_0": mounts / "o"}, check=True)
+
+    assert (mounts / "o" / "d_0.pkl").is_file()
+
+
 FLAKY = """
 
 def flaky(seed):

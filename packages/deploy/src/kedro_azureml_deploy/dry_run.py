@@ -2,13 +2,14 @@
 
 ``kedro azureml run --dry-run`` and ``kedro azureml schedule --dry-run`` print a :class:`SubmissionPreview`:
 the workspace and experiment, the code snapshot, each step with its compute and environment, the
-datasets that cross steps and how they travel, and the schedule. It needs no credential and opens
-no connection.
+datasets that cross steps and how they travel, and the schedule with its next firings. It needs
+no credential and opens no connection.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,8 +47,13 @@ class SubmissionPreview:
     def experiment_name(self) -> str:
         return str(self.compiled.spec["experiment_name"])
 
-    def describe(self) -> str:
-        """The preview as text, one fact per line."""
+    def describe(self, now: datetime | None = None) -> str:
+        """The preview as text, one fact per line.
+
+        Args:
+            now: the current local time of the schedule's time zone, for its next firings; the
+                clock's when ``None``.
+        """
         spec_steps = self.compiled.spec["jobs"]
         lines = [
             f"Job {self.job_name!r} -> {self.target.describe()}, experiment "
@@ -75,6 +81,7 @@ class SubmissionPreview:
             lines.append("  schedule: none")
         else:
             lines.append(f"  schedule: {self.schedule_name}, {self.schedule.describe()}")
+            lines.append(f"    next firings: {_next_firings(self.schedule, now)}")
         if self.yaml_path is not None:
             lines.append(f"  compiled YAML: {self.yaml_path}")
         return "\n".join(lines)
@@ -132,6 +139,24 @@ def preview_submission(
         ),
         yaml_path=output,
     )
+
+
+#: How many firings the preview of a schedule lists.
+FIRINGS_SHOWN = 3
+
+
+def _next_firings(schedule: ScheduleConfig, now: datetime | None) -> str:
+    """The next firings of ``schedule`` in words, worked out with croniter where the schedule's
+    form allows it (see ``ScheduleConfig.firings``)."""
+    firings = schedule.firings(FIRINGS_SHOWN, now)
+    if firings is None:
+        return "worked out by Azure ML when it creates the schedule (they depend on when it starts)"
+    if not firings:
+        return "none, the schedule has ended"
+    trigger = schedule.cron or schedule.recurrence
+    assert trigger is not None
+    times = ", ".join(time.isoformat(sep=" ", timespec="minutes") for time in firings)
+    return f"{times} ({trigger.time_zone})"
 
 
 def _strip(reference: str) -> str:

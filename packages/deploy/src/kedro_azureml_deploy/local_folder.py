@@ -12,14 +12,10 @@ from pathlib import Path
 
 #: The project folder the tool writes for itself, relative to the project root.
 LOCAL_FOLDER = Path(".azureml-local")
+#: Where compiled jobs go unless the user names a file: ``.azureml-local/compiled/<job>.yml``.
+COMPILED_FOLDER = LOCAL_FOLDER / "compiled"
 
 _GITIGNORE = "# Written by kedro-azureml for itself: never committed.\n*\n"
-
-
-def compiled_job_path(project_path: Path, job_name: str) -> Path:
-    """Where the compiled YAML of ``job_name`` goes unless the user names a file:
-    ``.azureml-local/compiled/<job>.yml``."""
-    return project_path / LOCAL_FOLDER / "compiled" / f"{job_name}.yml"
 
 
 def ignored_folder(folder: Path) -> Path:

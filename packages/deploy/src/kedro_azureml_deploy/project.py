@@ -76,12 +76,26 @@ class KedroProject:
                 "'Migrate an existing project', section 'Secrets in steps')."
             ) from None
 
+    @cached_property
+    def configured_parameters(self) -> dict[str, Any]:
+        """The parameters of ``conf/base`` and the environment, before ``--params`` overrides
+        (empty when they cannot be read: the catalog reports that error)."""
+        from kedro.framework.project import settings
+
+        try:
+            loader = settings.CONFIG_LOADER_CLASS(
+                conf_source=str(self.path / settings.CONF_SOURCE),
+                env=self.env,
+                **settings.CONFIG_LOADER_ARGS,
+            )
+            return dict(loader["parameters"] or {})
+        except Exception:  # reported, with the file, when the catalog is made
+            return {}
+
     def pipeline_of(self, job_name: str, job: JobConfig) -> Pipeline:
         """The job's pipeline, filtered as its ``pipeline`` section says."""
-        from kedro.framework.project import pipelines
-
         name = job.pipeline.pipeline_name
-        registered = dict(pipelines)
+        registered = load_pipelines()
         if name not in registered:
             close = get_close_matches(name, list(registered), n=3)
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -96,6 +110,26 @@ class KedroProject:
                 f"job {job_name!r}: its pipeline filters select nothing valid ({exc}). Fix "
                 f"jobs.{job_name}.pipeline in azureml.yml."
             ) from None
+
+
+def load_pipelines() -> dict[str, Pipeline]:
+    """The project's registered pipelines (the project must be bootstrapped).
+
+    Raises:
+        CompileError: the project's own code fails to build them (``register_pipelines``, or a
+            node Kedro refuses, such as one with an invalid name).
+    """
+    from kedro.framework.project import pipelines
+
+    try:
+        return dict(pipelines)
+    except Exception as exc:  # the project's own code
+        detail = str(exc).splitlines()[0] if str(exc) else "no details"
+        raise CompileError(
+            f"the project's pipelines cannot be loaded ({type(exc).__name__}: {detail}): fix "
+            "pipeline_registry.py or the pipeline it names (`kedro registry list` shows the same "
+            "error with its traceback)."
+        ) from None
 
 
 def open_project(
@@ -125,6 +159,7 @@ def open_project(
         ) from None
     conf_source = Path(getattr(context.config_loader, "conf_source", project_path / "conf"))
     config = load_config(context.config_loader, conf_source=conf_source, env=env)
+    load_pipelines()  # before anything reads the catalog, which loads them too
     return KedroProject(path=project_path, env=env, config=config, context=context)
 
 

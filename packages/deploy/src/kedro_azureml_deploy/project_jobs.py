@@ -17,8 +17,9 @@ from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
-from kedro_azureml_deploy.errors import CompileError
-from kedro_azureml_deploy.local_folder import compiled_job_path
+from kedro_azureml_deploy.doctor.params import unknown_params
+from kedro_azureml_deploy.errors import CompileError, ConfigError
+from kedro_azureml_deploy.local_folder import COMPILED_FOLDER
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
 from kedro_azureml_deploy.project import KedroProject, kedro_config_errors
 
@@ -96,13 +97,43 @@ def diagnose_project_job(
         snapshot=snapshot,
         catalog_config=_catalog_config(project),
     )
+    extra = unknown_params(options.params, project.configured_parameters, env=options.env)
+    if extra:
+        diagnosis = Diagnosis(diagnosis.job, (*diagnosis.findings, *extra))
     return compiled, diagnosis
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:
     """``.azureml-local/compiled/<job>.yml``, which git ignores (see ``local_folder``): where
-    ``compile``, the dry run and ``run --local`` write a job unless ``-o`` names a file."""
-    return compiled_job_path(project_path, job_name)
+    ``compile``, the dry run and ``run --local`` write a job unless ``-o`` names a file.
+
+    Raises:
+        ConfigError: the job's name would put the file outside the project.
+    """
+    return path_inside_project(project_path, COMPILED_FOLDER / f"{job_name}.yml", job_name)
+
+
+def path_inside_project(project_path: Path, relative: str | Path, job_name: str) -> Path:
+    """``project_path / relative``, a file named after job ``job_name``, if it stays inside the
+    project.
+
+    ``azureml.yml`` refuses job names that are not file names; this is the second line, for a
+    ``Config`` built in code or a name that slips through. The check is lexical (``..`` and absolute
+    parts are resolved, symbolic links are not): a name can smuggle the former, while a link the
+    user made inside the project is theirs to point elsewhere.
+
+    Raises:
+        ConfigError: the path leaves the project.
+    """
+    # abspath, not Path.resolve: it folds `..` without following symbolic links.
+    root = Path(os.path.abspath(project_path))  # noqa: PTH100
+    path = Path(os.path.abspath(root / relative))  # noqa: PTH100
+    if not path.is_relative_to(root) or path == root:
+        raise ConfigError(
+            f"job `{job_name}`: its YAML would be written to `{Path(relative).as_posix()}`, outside "
+            "the project; rename the job in azureml.yml with letters, digits, `_` and `-` only"
+        )
+    return path
 
 
 def _catalog_config(project: KedroProject) -> dict[str, Any]:

@@ -281,3 +281,35 @@ def test_a_kedro_configuration_error_is_one_line_naming_what_kedro_names(
     assert len(message.strip().splitlines()) == 1
     verbose = project.kedro("azureml", "compile", "--verbose")
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr + verbose.stdout
+
+
+def _one_error_line(result) -> str:
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert result.returncode != 0
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
+
+
+def test_an_output_that_cannot_be_written_is_one_line(make_project, tmp_path):
+    project = spaceflights_like(make_project)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    result = project.kedro("azureml", "compile", "-o", str(blocker / "job.yml"))
+
+    assert "cannot write the compiled job to" in _one_error_line(result)
+
+
+def test_pipelines_that_cannot_be_loaded_are_one_line(make_project):
+    project = spaceflights_like(make_project)
+    registry = next((project.path / "src").rglob("pipeline_registry.py"))
+    registry.write_text(
+        "from kedro.pipeline import node, pipeline\n\n\n"
+        "def register_pipelines():\n"
+        "    return {'__default__': pipeline([node(len, 'a', 'b', name='bad name;')])}\n"
+    )
+
+    result = project.kedro("azureml", "compile")
+
+    assert "the project's pipelines cannot be loaded (ValueError" in _one_error_line(result)

@@ -41,7 +41,7 @@ def test_full_example_loads_every_feature(full_example):
     weekdays = config.schedules["weekdays"].cron
     assert weekdays.expression == "0 6 * * MON-FRI"
     assert weekdays.time_zone == "Romance Standard Time"
-    assert (weekdays.start_time, weekdays.end_time) == (datetime(2025, 1, 1), datetime(2026, 1, 1))
+    assert (weekdays.start_time, weekdays.end_time) == (datetime(2025, 1, 1), datetime(2099, 1, 1))
     monthly = config.schedules["monthly"].recurrence
     assert monthly.time_zone == "Eastern Standard Time"
     assert monthly.schedule.week_days == ["monday", "friday"]
@@ -156,6 +156,12 @@ def test_valid_cron_expressions_are_kept_with_single_spaces(expression, normaliz
         ("5/10 * * * *", "minute step `5/10` needs `*` or a range before `/`"),
         ("0 18-6 * * *", "hour range `18-6` goes backwards"),
         ("0 6,,7 * * *", "hour `` is not `*`, a value, a range `a-b` or a step `*/n`"),
+        # croniter takes these, Azure ML's NCrontab does not:
+        ("0 6 L * *", "day-of-month `L` is not a number"),
+        ("0 6 * * 1#2", "day-of-week `1#2` is not a number or a name SUN-SAT"),
+        ("0 6 ? * *", "day-of-month `?` is not a number"),
+        ("*/100 * * * *", "minute step `/100` must be a whole number from 1 to 59"),
+        ("0 0 6 * * * 2030", "has 7 fields; it needs 5"),
     ],
 )
 def test_invalid_cron_expressions_name_the_field_and_why(expression, problem):

@@ -116,8 +116,8 @@ def test_environment_left_out_of_the_snapshot_is_an_error(make_project):
     ("files", "needle"),
     [
         (
-            {"src/keys/service.pem": "-----BEGIN PRIVATE KEY-----"},
-            "src/keys/service.pem: looks like a secret",
+            {"conf/base/secrets.yml": "note: nothing secret yet\n"},
+            "conf/base/secrets.yml: looks like a secret",
         ),
         (
             {"notebooks/big.bin": "x" * (11 * 2**20)},

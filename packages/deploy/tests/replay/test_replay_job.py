@@ -62,7 +62,17 @@ def test_a_chain_passes_data_through_output_folders_and_records_the_run(make_pro
     relative_log = f".azureml-local/runs/{report.run_id}/node_1/step.log"
     assert relative_log in result.output
     assert f"Run {report.run_id} succeeded." in result.output
-    assert "Replaying" not in result.output  # no live display off a terminal
+    # Off a terminal: the run id first, then one plain line per step start and end, in order.
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Replaying train as run {report.run_id}: 3 steps")
+    progress = [line.split("] ", 1)[1] for line in lines if line.startswith("[")]
+    expected = []
+    for name in ("node_0", "node_1", "node_2"):
+        expected += [f"step {name}: running", f"step {name}: succeeded"]
+    assert [line.split(" (log")[0].split(" in ")[0] for line in progress] == expected
+    summary_at = next(i for i, line in enumerate(lines) if line.startswith("Replay run "))
+    assert max(i for i, line in enumerate(lines) if line.startswith("[")) < summary_at
+    assert "Outputs:" in result.output and "  node_2.d_2: " in result.output
 
 
 @pytest.mark.slow
@@ -181,7 +191,11 @@ def test_a_failed_step_skips_its_dependents_when_the_job_continues_on_step_failu
         assert skipped.message == "upstream step broken did not succeed"
     assert report.step("independent").status == "succeeded"
     assert "skipped" in result.output
-    assert f"then resume it with --resume {report.run_id}." in result.output
+    assert "broken: Error: step failed: RuntimeError: this node fails on purpose" in result.output
+    assert f"then resume it with --resume {report.run_id} (only while the compiled job" in (
+        result.output
+    )
+    assert "run the job again without --resume" in result.output
 
 
 @pytest.mark.slow

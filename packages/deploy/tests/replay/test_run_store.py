@@ -25,6 +25,8 @@ def test_a_new_run_holds_its_job_and_state(tmp_path):
         "duration": None,
         "exit_code": None,
         "message": None,
+        "pid": None,
+        "process_group": None,
         "log": "a/step.log",
     }
     assert (tmp_path / "runs" / ".gitignore").read_text().endswith("*\n")

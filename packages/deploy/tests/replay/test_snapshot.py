@@ -103,7 +103,9 @@ def test_ignore_files_are_applied_as_azure_ai_ml_applies_them(tmp_path, ignore_f
     assert listed(source) == azure_upload_list(source)
 
 
-def test_snapshot_copies_the_upload_and_leaves_the_runs_folder_out(tmp_path):
+def test_snapshot_copies_the_upload_and_leaves_the_runs_folder_and_links_out_of_the_project_out(
+    tmp_path,
+):
     source = make_tree(tmp_path / "project", PROJECT_FILES)
     link_shared_folder(source)
     runs = source / "replays"
@@ -117,7 +119,7 @@ def test_snapshot_copies_the_upload_and_leaves_the_runs_folder_out(tmp_path):
     }
     assert copied == listed(source, leave_out=runs)
     assert not any(name.startswith("replays") for name in copied)
-    assert (snapshot.path / "linked" / "deep" / "lib.py").read_text() == "shared"
+    assert not (snapshot.path / "linked").exists(), "a folder outside the project never ships"
     assert not (snapshot.path / "linked").is_symlink()
     assert snapshot.files == len(copied)
     assert snapshot.ignore_file == (source / ".gitignore").resolve()
@@ -129,3 +131,22 @@ def test_a_code_folder_with_nothing_to_upload_is_refused(tmp_path):
     (source / ".amlignore").write_text("*\n")
     with pytest.raises(ReplayError, match="no file left to upload"):
         take_snapshot(source, tmp_path / "snapshot", project_path=source)
+
+
+def test_a_step_working_copy_never_holds_a_link_out_of_the_snapshot(tmp_path):
+    from kedro_azureml_deploy.replay.snapshot import copy_snapshot
+
+    outside = tmp_path / "passwd"
+    outside.write_text("root:x:0:0")
+    snapshot = make_tree(tmp_path / "snapshot", ["pkg/nodes.py"], gitignore=None)
+    (snapshot / "pkg" / "passwd").symlink_to(outside)
+    (snapshot / "pkg" / "dangling").symlink_to(tmp_path / "nowhere")
+    (snapshot / "pkg" / "loop").symlink_to("..", target_is_directory=True)
+    (snapshot / "pkg" / "same.py").symlink_to("nodes.py")
+
+    copy_snapshot(snapshot, tmp_path / "step")
+
+    step = tmp_path / "step" / "pkg"
+    assert sorted(p.name for p in step.iterdir()) == ["loop", "nodes.py", "same.py"]
+    assert (step / "same.py").read_text() == "pkg/nodes.py", "a link inside still works"
+    assert (step / "loop").is_symlink(), "kept as a link, never followed"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import time
 
 import pytest
@@ -85,3 +88,32 @@ def test_a_step_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, monk
 @pytest.mark.parametrize("command", ["exit 0", "true"])
 def test_a_command_that_succeeds_exits_zero(tmp_path, command):
     assert wait(start(tmp_path, command)) == 0
+
+
+def test_a_command_killed_by_a_signal_reports_that_signal(tmp_path):
+    assert wait(start(tmp_path, "kill -TERM $$")) == -15
+
+
+def test_a_step_and_all_it_started_die_when_the_process_that_started_it_is_killed(tmp_path):
+    starter = textwrap.dedent(
+        f"""\
+        import os, sys, time
+        from pathlib import Path
+        from kedro_azureml_deploy.replay.step_process import StepProcess
+
+        folder = Path({str(tmp_path)!r})
+        StepProcess.start(
+            "sleep 60 & echo $! > child.pid; echo $$ > shell.pid; wait",
+            cwd=folder, env=dict(os.environ), log_path=folder / "step.log", timeout=None,
+        )
+        time.sleep(120)
+        """
+    )
+    replay = subprocess.Popen([sys.executable, "-c", starter])
+    try:
+        shell, child = wait_for_pid(tmp_path / "shell.pid"), wait_for_pid(tmp_path / "child.pid")
+    finally:
+        replay.kill()  # SIGKILL: no code of the replay runs any more
+        replay.wait()
+    assert process_ends(shell, within=30)
+    assert process_ends(child, within=30)

@@ -13,6 +13,7 @@ Kedro imports this module on every ``kedro`` call inside a project: it must stay
 from __future__ import annotations
 
 import sys
+import warnings
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -66,6 +67,17 @@ def _install_deploy_hint(name: str) -> click.Command:
     return needs_deploy
 
 
+#: Deprecation notices raised inside upstream libraries, which a user of these commands can do
+#: nothing about: left out of the commands' output (only while a command runs, never globally).
+KNOWN_THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
+    # Kedro's OmegaConfigLoader calls OmegaConf.register_new_resolver (omegaconf 2.4).
+    (r"register_new_resolver\(\) is deprecated", UserWarning),
+    # azure-ai-ml's schemas use marshmallow 3 options deprecated in marshmallow 4.
+    (r"The `context` parameter is deprecated", Warning),
+    (r"The `ordered` `class Meta` option is deprecated", Warning),
+)
+
+
 class UsageErrorLine(click.ClickException):
     """A command line that cannot be parsed, said in one line (exit code 2, as click's usage
     errors)."""
@@ -92,7 +104,10 @@ class OneLineErrors:
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)  # type: ignore[misc]
+            with warnings.catch_warnings():
+                for message, category in KNOWN_THIRD_PARTY_WARNINGS:
+                    warnings.filterwarnings("ignore", message=message, category=category)
+                return super().invoke(ctx)  # type: ignore[misc]
         except UsageErrorLine:
             raise
         except click.UsageError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.runner import SequentialRunner
@@ -71,3 +72,19 @@ class AzurePipelinesRunner(SequentialRunner):
                     "AzureMLAssetDataset) in the catalog, or remove it from the catalog."
                 )
             dataset.mount(folder)
+            _check_inside_mount(name, dataset, folder)
+
+
+def _check_inside_mount(name: str, dataset: AzureMLPipelineDataset, folder: str) -> None:
+    """A step may write only into its output folders, and read only its input folders: a plugin
+    dataset whose path leaves its mount (``../``, an absolute path) is refused before any node
+    runs."""
+    mount = Path(folder).resolve()
+    target = Path(dataset.path).resolve()
+    if target == mount or target.is_relative_to(mount):
+        return
+    raise ExecuteError(
+        f"dataset {name!r}: its path {dataset.filepath!r} leads outside the folder Azure ML "
+        f"mounted for it ({folder}); a step reads and writes only inside its mounts. Give it a "
+        "filepath relative to the mount, without `..` and not absolute, in the catalog."
+    )

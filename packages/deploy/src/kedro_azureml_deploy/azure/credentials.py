@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from azure.core.credentials import TokenCredential
 
+    from kedro_azureml_deploy.azure.network import NetworkSettings
     from kedro_azureml_deploy.config import CloudConfig
 
 #: How to sign in, for every message about a failed sign-in.
@@ -40,7 +41,10 @@ _NAMED_CLOUD_RESOURCES = {
 
 
 def build_credential(
-    cloud: CloudConfig | None = None, *, interactive: bool = False
+    cloud: CloudConfig | None = None,
+    *,
+    interactive: bool = False,
+    network: NetworkSettings | None = None,
 ) -> TokenCredential:
     """The credential to reach Azure ML in ``cloud`` (the public cloud when ``None``).
 
@@ -48,6 +52,8 @@ def build_credential(
         cloud: the workspace's ``cloud`` setting; a sovereign cloud or a custom authority sets
             the authority the credential signs in with.
         interactive: also try a sign-in in a browser when nothing else works.
+        network: the timeouts and retries of the sign-in requests (to Microsoft Entra ID or a
+            managed identity endpoint); the defaults of ``azure.network`` when ``None``.
 
     Raises:
         SubmitError: the environment configures a credential that cannot exist (for example
@@ -55,7 +61,10 @@ def build_credential(
     """
     from azure.identity import DefaultAzureCredential
 
+    from kedro_azureml_deploy.azure.network import NetworkSettings
+
     kwargs = cloud.credential_kwargs() if cloud is not None else {}
+    kwargs.update((network or NetworkSettings.from_environment()).client_kwargs())
     try:
         return DefaultAzureCredential(
             exclude_interactive_browser_credential=not interactive, **kwargs

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.azure.reports import JobOutcome, JobsReport
-from kedro_azureml_deploy.errors import ConfigError, KedroAzureMLError, SubmitError
+from kedro_azureml_deploy.errors import KedroAzureMLError, SubmitError
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
@@ -176,20 +176,21 @@ def schedule_jobs(
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
 
     jobs = [project.config.job(name) for name in job_names]
-    for name, job in jobs:
-        if project.config.schedule_of(job) is None:
-            raise ConfigError(
-                f"job `{name}` has no schedule: add `schedule:` under jobs.{name} in azureml.yml "
-                "(the name of an entry of `schedules`, or a `cron` or `recurrence` in place)"
-            )
+    for name, _job in jobs:
+        project.config.require_schedule(name)
     targets = {name: workspace_target(project.config, job, workspace) for name, job in jobs}
     package = project_package(project.path)
     connect = WorkspaceClients(targets.values(), credential=credential, interactive=interactive)
     results = []
     for name, job in jobs:
         target = targets[name]
+        mark = connect.requests.mark()
         try:
             result = _schedule(project, package, name, job, options, target, connect, echo)
+        except KeyboardInterrupt:
+            raise SubmitError(
+                _interrupted(schedule_name(package, name), name, target, connect, mark)
+            ) from None
         except KedroAzureMLError as exc:
             result = ScheduledJob(
                 job_name=name, workspace=target.describe(), error=str(exc), exception=exc
@@ -292,7 +293,10 @@ def _schedule(
     from azure.ai.ml.entities import JobSchedule
     from azure.core.exceptions import ResourceNotFoundError
 
-    from kedro_azureml_deploy.azure.code_upload import pipeline_job_with_snapshot
+    from kedro_azureml_deploy.azure.code_upload import (
+        bounded_code_upload,
+        pipeline_job_with_snapshot,
+    )
     from kedro_azureml_deploy.azure.errors import azure_call
     from kedro_azureml_deploy.azure.submission import check_environment
     from kedro_azureml_deploy.project_jobs import compile_project_job
@@ -304,7 +308,9 @@ def _schedule(
     experiment = str(compiled.spec["experiment_name"])
     azure_name = schedule_name(package, name)
     client = connect(target)
-    with azure_call(f"reading schedule {azure_name}", target):
+    with azure_call(
+        f"reading schedule {azure_name}", target, requests=connect.requests, network=connect.network
+    ):
         try:
             existing = client.schedules.get(azure_name)
         except ResourceNotFoundError:
@@ -337,7 +343,15 @@ def _schedule(
             f"{verb} schedule {azure_name} of job {name!r} in {target.describe()}, experiment "
             f"{experiment!r}: {config.describe()}{code}"
         )
-        with azure_call(f"creating schedule {azure_name}", target):
+        with (
+            bounded_code_upload(connect.network, connect.requests),
+            azure_call(
+                f"creating schedule {azure_name}",
+                target,
+                requests=connect.requests,
+                network=connect.network,
+            ),
+        ):
             client.schedules.begin_create_or_update(schedule).result()
     echo(f"Scheduled job {name!r}: {azure_name} ({'updated' if existing else 'created'})")
     return ScheduledJob(
@@ -347,6 +361,30 @@ def _schedule(
         trigger=config.describe(),
         created=existing is None,
     )
+
+
+def _interrupted(
+    azure_name: str, name: str, target: WorkspaceTarget, connect: WorkspaceClients, mark: int
+) -> str:
+    """What exists after Ctrl+C stopped scheduling job ``name``."""
+    from kedro_azureml_deploy.azure.submission import az_workspace_args
+
+    requests = connect.requests
+    pending = requests.pending(mark)
+    during = (
+        f" while waiting for {pending[-1].service} ({pending[-1].describe()})" if pending else ""
+    )
+    leftovers = requests.leftovers(mark)
+    sent = any("/schedules/" in r.path and r.method == "PUT" for r in requests.since(mark))
+    args = az_workspace_args(target)
+    schedule = (
+        f"schedule {azure_name} was sent, so it may be created or updated: check with `az ml "
+        f"schedule show --name {azure_name} {args}`"
+        if sent
+        else f"schedule {azure_name} was not changed"
+    )
+    left = f" {leftovers.describe(args)}" if not leftovers.nothing else ""
+    return f"interrupted scheduling job {name!r}{during}: {schedule}.{left}"
 
 
 def _project_workspaces(project: KedroProject, workspace: str | None) -> list[WorkspaceTarget]:

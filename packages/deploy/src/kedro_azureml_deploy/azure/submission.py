@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from azure.ai.ml import MLClient
     from azure.core.credentials import TokenCredential
 
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.request_log import Leftovers, RequestLog
     from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.project import KedroProject
@@ -120,8 +122,10 @@ def submit_jobs(
 
     Raises:
         ConfigError: an unknown job or workspace.
-        SubmitError: signing in fails (nothing is uploaded), or ``on_job_scheduled`` cannot be
-            imported. Errors of one job are in its ``Submission`` instead.
+        SubmitError: signing in fails (nothing is uploaded), ``on_job_scheduled`` cannot be
+            imported, a ``KEDRO_AZUREML_*`` setting is invalid, or Ctrl+C stopped the submission
+            (the message says what exists). Errors of one job are in its ``Submission`` instead,
+            with what the job's requests left behind in the workspace.
     """
     from kedro_azureml_deploy.azure.clients import WorkspaceClients
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
@@ -134,14 +138,26 @@ def submit_jobs(
     submissions = []
     for name, _job in jobs:
         target = targets[name]
+        mark = clients.requests.mark()
         try:
-            submission = _submit(project, name, options, target, clients(target), callback, echo)
+            submission = _submit(project, name, options, target, clients, callback, echo)
+        except KeyboardInterrupt:
+            raise SubmitError(
+                interrupted_message(name, target, clients.requests, mark, submissions)
+            ) from None
         except KedroAzureMLError as exc:
-            submission = _failed(name, target, exc)
+            submission = _failed(name, target, exc, clients.requests.leftovers(mark))
         submissions.append(submission)
     if wait:  # every job is submitted before the first is followed: they run side by side
         submissions = [
-            _follow(clients(targets[s.job_name]), s, targets[s.job_name], poll_interval, echo)
+            _follow(
+                clients(targets[s.job_name]),
+                s,
+                targets[s.job_name],
+                poll_interval,
+                echo,
+                clients.requests,
+            )
             if s.run_name is not None
             else s
             for s in submissions
@@ -149,8 +165,65 @@ def submit_jobs(
     return JobsReport(tuple(submissions))
 
 
-def _failed(name: str, target: WorkspaceTarget, exc: KedroAzureMLError) -> Submission:
-    return Submission(job_name=name, workspace=target.describe(), error=str(exc), exception=exc)
+def _failed(
+    name: str, target: WorkspaceTarget, exc: KedroAzureMLError, leftovers: Leftovers
+) -> Submission:
+    message = str(exc)
+    if not leftovers.nothing or leftovers.job_unanswered:
+        message = f"{message.rstrip()} {leftovers.describe(az_workspace_args(target))}"
+        said = SubmitError(message)
+        said.__cause__ = exc
+        exc = said
+    return Submission(job_name=name, workspace=target.describe(), error=message, exception=exc)
+
+
+def az_workspace_args(target: WorkspaceTarget) -> str:
+    """The options of ``az ml`` commands for ``target``'s workspace."""
+    config = target.config
+    return (
+        f"--workspace-name {config.name} --resource-group {config.resource_group} "
+        f"--subscription {config.subscription_id}"
+    )
+
+
+def interrupted_message(
+    name: str,
+    target: WorkspaceTarget,
+    requests: RequestLog,
+    mark: int,
+    submitted: Sequence[Submission] = (),
+) -> str:
+    """What exists after Ctrl+C stopped the submission of job ``name``: its code upload, its
+    pipeline job, and the jobs submitted before it."""
+    leftovers = requests.leftovers(mark)
+    pending = requests.pending(mark)
+    during = (
+        f" while waiting for {pending[-1].service} ({pending[-1].describe()})" if pending else ""
+    )
+    if leftovers.code:
+        code = "its code was uploaded (code asset {}:{})".format(*leftovers.code[-1])
+    elif leftovers.blobs:
+        code = f"its code upload was under way ({len(leftovers.blobs)} file(s) uploaded)"
+    else:
+        code = "no code was uploaded"
+    if leftovers.job_created:
+        job = f"pipeline job {leftovers.job} was created and runs"
+    elif leftovers.job_unanswered:
+        job = f"pipeline job {leftovers.job} was sent but not answered, so it may exist"
+    else:
+        job = "no pipeline job was created"
+    before = [s for s in submitted if s.run_name is not None]
+    earlier = (
+        " Submitted before: "
+        + ", ".join(f"{s.job_name} as {s.run_name} ({s.studio_url})" for s in before)
+        + "."
+        if before
+        else ""
+    )
+    cleanup = ""
+    if not leftovers.nothing or leftovers.job_unanswered:
+        cleanup = " " + leftovers.describe(az_workspace_args(target))
+    return f"interrupted submitting job {name!r}{during}: {code}; {job}.{cleanup}{earlier}"
 
 
 def submit_job(
@@ -234,14 +307,18 @@ def _submit(
     name: str,
     options: CompileOptions,
     target: WorkspaceTarget,
-    client: MLClient,
+    clients: WorkspaceClients,
     callback: Callable[[Any], Any] | None,
     echo: Echo,
 ) -> Submission:
-    from kedro_azureml_deploy.azure.code_upload import pipeline_job_with_snapshot
+    from kedro_azureml_deploy.azure.code_upload import (
+        bounded_code_upload,
+        pipeline_job_with_snapshot,
+    )
     from kedro_azureml_deploy.azure.errors import azure_call
     from kedro_azureml_deploy.project_jobs import compile_project_job
 
+    client = clients(target)
     compiled = compile_project_job(project, name, options)
     experiment = str(compiled.spec["experiment_name"])
     snapshot = (
@@ -255,7 +332,15 @@ def _submit(
             f"Submitting job {name!r} to {target.describe()}, experiment {experiment!r}: "
             f"{len(compiled.steps)} step(s){code}"
         )
-        with azure_call(f"creating the pipeline job of {name!r}", target):
+        with (
+            bounded_code_upload(clients.network, clients.requests),
+            azure_call(
+                f"creating the pipeline job of {name!r}",
+                target,
+                requests=clients.requests,
+                network=clients.network,
+            ),
+        ):
             created = client.jobs.create_or_update(pipeline_job, experiment_name=experiment)
     submission = Submission(
         job_name=name,
@@ -283,6 +368,7 @@ def _follow(
     target: WorkspaceTarget,
     poll_interval: float,
     echo: Echo,
+    requests: RequestLog | None = None,
 ) -> Submission:
     from dataclasses import replace
 
@@ -291,7 +377,7 @@ def _follow(
     assert submission.run_name is not None
     echo(f"Waiting for Azure ML job {submission.run_name} (job {submission.job_name!r})")
     try:
-        with azure_call(f"following Azure ML job {submission.run_name}", target):
+        with azure_call(f"following Azure ML job {submission.run_name}", target, requests=requests):
             status = wait_for_job(
                 client, submission.run_name, poll_interval=poll_interval, echo=echo
             )

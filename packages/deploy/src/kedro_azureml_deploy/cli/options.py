@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from kedro_azureml_deploy.config.names import env_var_name
 from kedro_azureml_runtime.step_contract import (
     KEDRO_ENV_VARIABLE,
     load_versions_callback,
@@ -44,7 +45,10 @@ def _env_vars_callback(
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--env-var {item!r} is not KEY=VALUE.", ctx=ctx)
-        variables[key.strip()] = value
+        try:
+            variables[env_var_name(key.strip())] = value
+        except ValueError as exc:
+            raise click.UsageError(f"--env-var {item!r}: {exc}.", ctx=ctx) from None
     return variables
 
 
@@ -85,9 +89,23 @@ LOAD_VERSIONS_OPTION = click.option(
     callback=load_versions_callback,
     help="Dataset versions every step loads: name:version,...",
 )
+
+
+def _aml_env_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from kedro_azureml_deploy.config.environment import environment_reference
+
+    try:
+        return environment_reference(value)
+    except ValueError as exc:
+        raise click.UsageError(f"--aml-env: {exc}", ctx=ctx) from None
+
+
 AML_ENV_OPTION = click.option(
     "--aml-env",
     default=None,
+    callback=_aml_env_callback,
     help="Azure ML environment (name@latest or name:version) for every step.",
 )
 SKIP_PREFLIGHT_OPTION = click.option(

@@ -68,6 +68,8 @@ def schedule_create(
     from kedro_azureml_deploy.cli.run import print_previews
 
     project, names = open_jobs(metadata, jobs, options)
+    for name in names:
+        project.config.require_schedule(name)  # the dry run refuses what the real run refuses
     if dry_run:
         print_previews(project, names, options, workspace=workspace)
         return

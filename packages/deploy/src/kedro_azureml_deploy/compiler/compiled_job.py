@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kedro_azureml_deploy.compiler.crossings import Crossing
+from kedro_azureml_deploy.errors import CompileError
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob
@@ -57,9 +58,19 @@ class CompiledJob:
         )
 
     def write(self, path: Path) -> Path:
-        """Write ``to_yaml()`` to ``path``, creating its folder."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_yaml())
+        """Write ``to_yaml()`` to ``path``, creating its folder.
+
+        Raises:
+            CompileError: the file cannot be written (the message says why and what to do).
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.to_yaml(), encoding="utf-8")
+        except OSError as exc:
+            raise CompileError(
+                f"cannot write the compiled job to {path}: {exc.strerror or exc}. Choose another "
+                "file with -o/--output, or fix that folder's permissions or free space."
+            ) from None
         return path
 
     def to_pipeline_job(self, project_path: Path) -> PipelineJob:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from kedro_azureml_deploy.config import names
 from kedro_azureml_deploy.config.compute import ComputeConfig
 from kedro_azureml_deploy.config.environment import EnvironmentConfig
 from kedro_azureml_deploy.config.execution import ExecutionConfig
@@ -52,11 +53,16 @@ class AzureMLConfig(StrictModel):
         default_factory=ExecutionConfig,
         description="How steps get the project's code; code upload when left out.",
     )
-    schedules: dict[str, ScheduleConfig] = Field(
-        default={}, description="Schedules by name, for jobs to refer to."
+    schedules: dict[Annotated[str, AfterValidator(names.schedule_name)], ScheduleConfig] = Field(
+        default={},
+        description="Schedules by name (letters, digits, `_` and `-`), for jobs to refer to.",
+        json_schema_extra={"propertyNames": {"pattern": names.AZURE_ML_NAME_PATTERN}},
     )
-    jobs: dict[str, JobConfig] = Field(
-        default={}, description="Jobs by name: `kedro azureml run -j <name>` deploys one."
+    jobs: dict[Annotated[str, AfterValidator(names.job_name)], JobConfig] = Field(
+        default={},
+        description="Jobs by name (letters, digits, `_` and `-`): `kedro azureml run -j <name>` "
+        "deploys one.",
+        json_schema_extra={"propertyNames": {"pattern": names.AZURE_ML_NAME_PATTERN}},
     )
 
     @field_validator("workspace", "compute", "environment")
@@ -137,6 +143,21 @@ class AzureMLConfig(StrictModel):
             defined = f"defines {quoted_list(self.jobs)}" if self.jobs else "defines no job"
             raise ConfigError(f"unknown job `{name}`{hint or '.'} azureml.yml {defined}")
         return name, self.jobs[name]
+
+    def require_schedule(self, name: str) -> ScheduleConfig:
+        """The schedule of job ``name``, which must have one (``kedro azureml schedule``).
+
+        Raises:
+            ConfigError: no such job, or it has no schedule.
+        """
+        _, job = self.job(name)
+        schedule = self.schedule_of(job)
+        if schedule is None:
+            raise ConfigError(
+                f"job `{name}` has no schedule: add `schedule:` under jobs.{name} in azureml.yml "
+                "(the name of an entry of `schedules`, or a `cron` or `recurrence` in place)"
+            )
+        return schedule
 
     def schedule_of(self, job: JobConfig) -> ScheduleConfig | None:
         """The schedule of ``job``: the entry of ``schedules`` it names, the one it holds, or

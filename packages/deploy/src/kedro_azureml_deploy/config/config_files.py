@@ -81,7 +81,7 @@ class ConfigFiles:
         problems = []
         for file in self.files:
             if file.syntax_error is not None:
-                problems.append(f"{file.name}: {file.syntax_error}; fix the YAML syntax there")
+                problems.append(f"{file.name}: {file.syntax_error}")
             elif file.content is not None and not isinstance(file.content, Mapping):
                 problems.append(
                     f"{file.name}: expected a mapping of sections ({', '.join(sections)}) at the "
@@ -126,15 +126,34 @@ def _matching_files(folder: Path, patterns: Sequence[str]) -> list[Path]:
 
 def _read(path: Path, project: Path, *, overrides: bool) -> ConfigFile:
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
     from yaml import MarkedYAMLError
 
     name = path.relative_to(project).as_posix()
     try:
-        content = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        encoding = "UTF-16" if path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff") else "not UTF-8"
+        return ConfigFile(
+            name,
+            overrides,
+            syntax_error=f"line {line}: the file is {encoding} (byte 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8, the encoding Kedro reads",
+        )
+    try:
+        content = OmegaConf.to_container(OmegaConf.create(text), resolve=False)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return ConfigFile(name, overrides, syntax_error=f"{where}{exc.problem}")
+        return ConfigFile(
+            name, overrides, syntax_error=f"{where}{exc.problem}; fix the YAML syntax there"
+        )
+    except OmegaConfBaseException as exc:
+        reason = str(getattr(exc, "msg", exc)).splitlines()[0]
+        if "key type" in reason:
+            reason += " (an empty key such as `~:` or `null:`; give every entry a name)"
+        return ConfigFile(name, overrides, syntax_error=reason)
     return ConfigFile(name, overrides, content or None)
 
 

@@ -2,12 +2,20 @@
 
 Each field is ``*``, a value, a range ``a-b``, a step ``*/n`` or ``a-b/n``, or a comma-separated
 list of those. Months and days of the week also take three-letter names (``JAN``, ``MON``).
+
+croniter parses and expands the expression (and ``firing_times`` computes when it fires with it).
+The field checks before it are kept by hand, for two reasons: croniter accepts more than
+NCrontab, which Azure ML runs (six or seven fields, ``L``, ``W``, ``#``, ``?``, ``H``, ranges that
+wrap around such as ``5-1``, steps longer than the field such as ``*/100``), and its errors do not
+say which field is wrong ("[0 24 * * *] is not acceptable, out of range").
 """
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
+
+from croniter import CroniterError, croniter
 
 
 class CronField(NamedTuple):
@@ -74,7 +82,12 @@ def check_cron_expression(expression: str) -> str:
                 _check_element(field, element)
         except ValueError as exc:
             raise ValueError(f"cron expression `{expression}`: {exc}") from None
-    return " ".join(fields)
+    normalized = " ".join(fields)
+    try:
+        croniter(normalized, day_or=False)
+    except CroniterError as exc:
+        raise ValueError(f"cron expression `{expression}` is not valid: {exc}") from None
+    return normalized
 
 
 def _check_element(field: CronField, element: str) -> None:

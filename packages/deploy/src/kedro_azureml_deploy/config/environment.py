@@ -21,7 +21,9 @@ _IMAGE_REFERENCE = re.compile(
 )
 
 
-def _environment_reference(value: str) -> str:
+def environment_reference(value: str) -> str:
+    """``value`` without an ``azureml:`` prefix, once it is ``<name>@latest`` or
+    ``<name>:<version>``."""
     match = _ENVIRONMENT_REFERENCE.fullmatch(value)
     if match is None:
         raise ValueError(
@@ -49,7 +51,7 @@ class EnvironmentConfig(StrictModel):
         json_schema_extra={"oneOf": [{"required": ["name"]}, {"required": ["image"]}]}
     )
 
-    name: Annotated[str, AfterValidator(_environment_reference)] | None = Field(
+    name: Annotated[str, AfterValidator(environment_reference)] | None = Field(
         default=None,
         description="An Azure ML environment of the workspace, `<name>@latest` or "
         "`<name>:<version>` (an `azureml:` prefix is accepted and dropped). Code upload mode "

@@ -10,50 +10,53 @@ from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    StrictBool,
+    StrictInt,
     Tag,
     WithJsonSchema,
     model_validator,
 )
 
+from kedro_azureml_deploy.config import names
 from kedro_azureml_deploy.config.schedule import ScheduleConfig
 from kedro_azureml_deploy.config.strict_model import StrictModel
 
-_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
-_ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 _SECONDS_PER_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
-def _experiment_name(value: str) -> str:
-    if not _EXPERIMENT_NAME.fullmatch(value):
-        raise ValueError(
-            f"`{value}` is not an experiment name: use letters, digits, `_` and `-` (starting with "
-            "a letter or digit), at most 255 characters"
-        )
-    return value
-
-
-def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.fullmatch(value):
-        raise ValueError(
-            f"`{value}` is not an environment variable name: use letters, digits and `_`, not "
-            "starting with a digit"
-        )
-    return value
-
-
 def _seconds(value: Any) -> Any:
-    """A duration in seconds from ``"90s"``, ``"30m"``, ``"2h"``, ``"1d"`` or combinations such
-    as ``"1h30m"``; anything else is left for the integer validation."""
-    if not isinstance(value, str) or value.strip().isdigit():
+    """A duration in seconds from ``"90s"``, ``"30m"``, ``"2h"``, ``"1d"``, combinations such
+    as ``"1h30m"`` or digits (``"3600"``); anything else is left for the (strict) integer
+    validation, so ``true`` or ``1e20`` are refused, not read as a number of seconds."""
+    if not isinstance(value, str):
         return value
-    match = _DURATION.fullmatch(value.strip())
-    if not value.strip() or match is None:
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
         raise ValueError(
             f"`{value}` is not a duration: give seconds (`3600`) or a duration such as `90s`, "
             "`30m`, `2h` or `1h30m`"
         )
     return sum(_SECONDS_PER_UNIT[unit] * int(n) for unit, n in match.groupdict().items() if n)
+
+
+#: The longest a step can run. Azure ML's "Manage and increase quotas and limits" page
+#: (MicrosoftDocs/azure-ai-docs, articles/machine-learning/how-to-manage-quotas.md) gives a job
+#: lifetime of 21 days on Azure ML compute (AmlCompute), the clusters steps run on, and a maximum
+#: run time of 30 days for any run: a step timeout above 21 days would never take effect.
+MAX_TIMEOUT_SECONDS = 21 * 86400
+
+
+def _at_most_the_longest_job(seconds: int) -> int:
+    if seconds > MAX_TIMEOUT_SECONDS:
+        raise ValueError(
+            f"{seconds} s is longer than Azure ML lets a job on a compute cluster run, 21 days "
+            f"({MAX_TIMEOUT_SECONDS} s); give at most `21d`, or leave `timeout` out"
+        )
+    return seconds
 
 
 def _schedule_kind(value: Any) -> str | None:
@@ -74,13 +77,14 @@ ScheduleReference = Annotated[
     ),
 ]
 Seconds = Annotated[
-    int,
+    StrictInt,
     BeforeValidator(_seconds),
     Field(gt=0),
+    AfterValidator(_at_most_the_longest_job),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "exclusiveMinimum": 0},
+                {"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_SECONDS},
                 {"type": "string", "pattern": r"^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$", "minLength": 2},
             ]
         }
@@ -142,7 +146,7 @@ class JobConfig(StrictModel):
         default_factory=PipelineFilter,
         description="The nodes the job runs; the whole `__default__` pipeline when left out.",
     )
-    experiment_name: Annotated[str, AfterValidator(_experiment_name)] | None = Field(
+    experiment_name: Annotated[str, AfterValidator(names.experiment_name)] | None = Field(
         default=None,
         description="The Azure ML experiment the job's runs are grouped under; the job's name "
         "when left out.",
@@ -175,26 +179,27 @@ class JobConfig(StrictModel):
     timeout: Seconds | None = Field(
         default=None,
         description="The longest a step may run before Azure ML stops it: seconds, or a duration "
-        "such as `90s`, `30m`, `2h` or `1h30m`. No limit when left out.",
+        "such as `90s`, `30m`, `2h` or `1h30m`, at most 21 days (the longest Azure ML "
+        "runs a job on a compute cluster). No limit when left out.",
     )
-    retries: int = Field(
+    retries: StrictInt = Field(
         default=0,
         ge=0,
         le=10,
         description="How many times a failed step runs again (0-10) before it counts as failed.",
     )
-    env_vars: dict[Annotated[str, AfterValidator(_env_var_name)], str] = Field(
+    env_vars: dict[Annotated[str, AfterValidator(names.env_var_name)], str] = Field(
         default={}, description="Environment variables of every step, a mapping of strings."
     )
-    continue_on_step_failure: bool = Field(
+    continue_on_step_failure: StrictBool = Field(
         default=False,
         description="Keep running the steps that do not depend on a failed step.",
     )
-    force_rerun: bool = Field(
+    force_rerun: StrictBool = Field(
         default=False,
         description="Run every step even when Azure ML holds outputs it could reuse.",
     )
-    step_reuse: bool = Field(
+    step_reuse: StrictBool = Field(
         default=False,
         description="Let Azure ML reuse a step's outputs from an earlier run when its code, "
         "inputs and settings are unchanged. Off by default: a node may read data Azure ML cannot "

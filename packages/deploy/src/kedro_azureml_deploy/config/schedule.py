@@ -5,12 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from kedro_azureml_deploy.config.cron import check_cron_expression
+from kedro_azureml_deploy.config.firing_times import (
+    HORIZON_YEARS,
+    cron_firings,
+    interval_firings,
+    recurrence_as_cron,
+)
 from kedro_azureml_deploy.config.problems import ConfigProblems, Problem
 from kedro_azureml_deploy.config.strict_model import StrictModel
-from kedro_azureml_deploy.config.time_zones import windows_time_zone
+from kedro_azureml_deploy.config.time_zones import now_in, windows_time_zone
 
 
 def _without_offset(value: datetime) -> datetime:
@@ -22,8 +36,20 @@ def _without_offset(value: datetime) -> datetime:
     return value
 
 
+def _written_as_a_date(value: Any) -> Any:
+    # pydantic reads a number as seconds since 1970: `end_time: 1700000000` (or `true`) would
+    # become a date nobody wrote.
+    if isinstance(value, bool | int | float):
+        raise ValueError(
+            f"expected a date and time such as 2025-01-31T06:00:00, got {str(value).lower()}"
+        )
+    return value
+
+
 TimeZoneName = Annotated[str, AfterValidator(windows_time_zone)]
-LocalDateTime = Annotated[datetime, AfterValidator(_without_offset)]
+LocalDateTime = Annotated[
+    datetime, BeforeValidator(_written_as_a_date), AfterValidator(_without_offset)
+]
 
 _TIME_ZONE = (
     "The time zone of the schedule and of its start and end times: an IANA name "
@@ -35,8 +61,41 @@ _START_TIME = (
     "`2025-01-31T06:00:00`. Defaults to when the schedule is created."
 )
 _END_TIME = (
-    "When the schedule stops, a local time in `time_zone` after `start_time`. Never when left out."
+    "When the schedule stops, a local time in `time_zone` in the future, after `start_time` and "
+    "after the schedule first fires. Never when left out."
 )
+
+
+def _search_start(start_time: datetime | None, now: datetime) -> datetime:
+    """Where the next firings are looked for: the start time, or now once it has passed."""
+    return now if start_time is None or start_time < now else start_time
+
+
+def _end_time_problems(
+    end_time: datetime | None, now: datetime, first: datetime | None
+) -> list[Problem]:
+    """An end time in the past, or before the first firing ``first``: a schedule that never
+    runs."""
+    if end_time is None:
+        return []
+    if end_time <= now:
+        return [
+            Problem(
+                ("end_time",),
+                f"`{end_time.isoformat()}` is in the past (it is {now.isoformat()} in the "
+                "schedule's time zone), so the schedule would never run; move it later, or "
+                "remove it",
+            )
+        ]
+    if first is not None and end_time <= first:
+        return [
+            Problem(
+                ("end_time",),
+                f"`{end_time.isoformat()}` comes before the schedule first fires, at "
+                f"{first.isoformat()}, so it would never run; move it later, or remove it",
+            )
+        ]
+    return []
 
 
 def _time_window_problems(start_time: datetime | None, end_time: datetime | None) -> list[Problem]:
@@ -54,10 +113,10 @@ def _time_window_problems(start_time: datetime | None, end_time: datetime | None
 class RecurrencePattern(StrictModel):
     """At which times of the day, and on which days, a recurrence schedule fires."""
 
-    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
+    hours: list[Annotated[StrictInt, Field(ge=0, le=23)]] = Field(
         min_length=1, description="Hours of the day (0-23) the schedule fires at."
     )
-    minutes: list[Annotated[int, Field(ge=0, le=59)]] = Field(
+    minutes: list[Annotated[StrictInt, Field(ge=0, le=59)]] = Field(
         min_length=1, description="Minutes of the hour (0-59) the schedule fires at."
     )
     week_days: (
@@ -68,7 +127,7 @@ class RecurrencePattern(StrictModel):
         min_length=1,
         description="Days of the week, `monday` to `sunday`. Frequency `week` or `month` only.",
     )
-    month_days: list[Annotated[int, Field(ge=1, le=31)]] | None = Field(
+    month_days: list[Annotated[StrictInt, Field(ge=1, le=31)]] | None = Field(
         default=None,
         min_length=1,
         description="Days of the month (1-31); a month without that day is skipped. Frequency "
@@ -90,18 +149,48 @@ class CronSchedule(StrictModel):
         description="Five fields, `minute hour day-of-month month day-of-week`, e.g. "
         "`0 6 * * MON-FRI`. Each field is `*`, a value, a range `a-b`, a step `*/n` or `a-b/n`, or "
         "a list of those; months and days of the week also take names (`JAN`, `MON`). Day of week "
-        "0 is Sunday."
+        "0 is Sunday. When both days are set, a date must match both (as Azure ML reads them). "
+        "The expression must fire at least once in the next 5 years."
     )
     time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
     start_time: LocalDateTime | None = Field(default=None, description=_START_TIME)
     end_time: LocalDateTime | None = Field(default=None, description=_END_TIME)
 
     @model_validator(mode="after")
-    def _ends_after_start(self) -> CronSchedule:
+    def _fires_before_it_ends(self) -> CronSchedule:
         problems = _time_window_problems(self.start_time, self.end_time)
+        now = now_in(self.time_zone)
+        upcoming = self._upcoming(1, now)
+        if not upcoming:
+            start = _search_start(self.start_time, now)
+            day_of_month, _, day_of_week = self.expression.split()[2:]
+            both_days = (
+                " (when both days are set, Azure ML fires only on dates matching both)"
+                if "*" not in (day_of_month, day_of_week)
+                else ""
+            )
+            problems.append(
+                Problem(
+                    ("expression",),
+                    f"`{self.expression}` never fires: no time in the {HORIZON_YEARS} years from "
+                    f"{start.date().isoformat()} matches it{both_days}; fix the day-of-month, "
+                    "month or day-of-week field",
+                )
+            )
+        elif not problems:
+            problems = _end_time_problems(self.end_time, now, upcoming[0])
         if problems:
             raise ConfigProblems(problems)
         return self
+
+    def firings(self, count: int, now: datetime | None = None) -> list[datetime]:
+        """The next ``count`` times the schedule fires (fewer when it ends before), local times
+        of its time zone; ``now`` is the current local time there, the clock's when ``None``."""
+        upcoming = self._upcoming(count, now or now_in(self.time_zone))
+        return [time for time in upcoming if self.end_time is None or time < self.end_time]
+
+    def _upcoming(self, count: int, now: datetime) -> list[datetime]:
+        return cron_firings(self.expression, _search_start(self.start_time, now), count)
 
 
 class RecurrenceSchedule(StrictModel):
@@ -111,7 +200,7 @@ class RecurrenceSchedule(StrictModel):
     frequency: Literal["minute", "hour", "day", "week", "month"] = Field(
         description="The unit of time between runs."
     )
-    interval: int = Field(
+    interval: StrictInt = Field(
         default=1, ge=1, description="How many `frequency` units pass between runs."
     )
     time_zone: TimeZoneName = Field(default="UTC", description=_TIME_ZONE)
@@ -152,9 +241,40 @@ class RecurrenceSchedule(StrictModel):
                         "`frequency: month`",
                     )
                 )
+        if not problems:
+            now = now_in(self.time_zone)
+            upcoming = self._upcoming(1, now)
+            problems = _end_time_problems(self.end_time, now, upcoming[0] if upcoming else None)
         if problems:
             raise ConfigProblems(problems)
         return self
+
+    def firings(self, count: int, now: datetime | None = None) -> list[datetime] | None:
+        """The next ``count`` times the schedule fires (fewer when it ends before), local times
+        of its time zone; ``None`` when they depend on when Azure ML creates the schedule (no
+        `start_time`, or an interval a pattern counts from its start) or on what Azure ML does
+        not document (see ``firing_times``)."""
+        upcoming = self._upcoming(count, now or now_in(self.time_zone))
+        if upcoming is None:
+            return None
+        return [time for time in upcoming if self.end_time is None or time < self.end_time]
+
+    def _upcoming(self, count: int, now: datetime) -> list[datetime] | None:
+        start = _search_start(self.start_time, now)
+        pattern = self.schedule
+        if pattern is not None:
+            expression = recurrence_as_cron(
+                self.frequency,
+                self.interval,
+                pattern.hours,
+                pattern.minutes,
+                pattern.week_days,
+                pattern.month_days,
+            )
+            return None if expression is None else cron_firings(expression, start, count)
+        if self.start_time is None:
+            return None
+        return interval_firings(self.frequency, self.interval, self.start_time, start, count)
 
 
 class ScheduleConfig(StrictModel):
@@ -176,6 +296,14 @@ class ScheduleConfig(StrictModel):
         if self.cron is None and self.recurrence is None:
             raise ValueError("give `cron` (an expression) or `recurrence` (a frequency)")
         return self
+
+    def firings(self, count: int, now: datetime | None = None) -> list[datetime] | None:
+        """The next ``count`` times the schedule fires, local times of its `time_zone` (fewer
+        when it ends before); ``None`` when they cannot be worked out before Azure ML creates
+        the schedule. ``now`` is the current local time there, the clock's when ``None``."""
+        trigger = self.cron or self.recurrence
+        assert trigger is not None
+        return trigger.firings(count, now)
 
     def describe(self) -> str:
         """When the schedule fires, in words: ``cron "0 6 * * *" (Romance Standard Time)``."""

@@ -6,7 +6,9 @@ names. Both are accepted, and the Windows id is what the config keeps.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from tzlocal.windows_tz import tz_win, win_tz
 
@@ -39,6 +41,12 @@ def windows_time_zone(name: str) -> str:
         f"unknown time zone `{name}`{hint or '.'} Use an IANA name such as `Europe/Paris` or a "
         "Windows id such as `Romance Standard Time`"
     )
+
+
+def now_in(time_zone: str) -> datetime:
+    """The local time now in ``time_zone``, a Windows id :func:`windows_time_zone` returned,
+    without an offset (to the minute), as schedules write their start and end times."""
+    return datetime.now(ZoneInfo(win_tz[time_zone])).replace(tzinfo=None, second=0, microsecond=0)
 
 
 @cache

@@ -89,8 +89,11 @@ def _message(details: ErrorDetails, path: KeyPath, model: type[BaseModel]) -> st
         hint = did_you_mean(value, choices) if isinstance(value, str) else ""
         return f"expected {quoted_list(choices, 'or')}, got {_shown(value)}{hint}"
     if kind == "string_type":
-        quote = f"; quote it: `'{value}'`" if isinstance(value, int | float | bool) else ""
+        quote = f"; quote it: `'{_shown(value)}'`" if isinstance(value, int | float | bool) else ""
         return f"expected a string, got {_shown(value)}{quote}"
+    if kind in _STRICT_HINTS:
+        # The models take YAML's types as written (pydantic's strict types): say how to write it.
+        return f"expected {_EXPECTED[kind]}, got {_shown(value)}{_strict_hint(kind, value)}"
     if kind in _BOUNDS:
         operator, bound = _BOUNDS[kind]
         return f"expected a number {operator} {ctx[bound]}, got {_shown(value)}"
@@ -118,6 +121,24 @@ _EXPECTED = {
     "datetime_parsing": "a date and time such as 2025-01-31T06:00:00",
     "datetime_from_date_parsing": "a date and time such as 2025-01-31T06:00:00",
 }
+#: The errors of pydantic's strict types, whose value YAML could read as another type.
+_STRICT_HINTS = ("int_type", "bool_type")
+
+
+def _strict_hint(kind: str, value: Any) -> str:
+    """How to write ``value`` as the type ``kind`` expects, when there is an obvious way."""
+    if kind == "int_type":
+        if isinstance(value, bool):
+            return " (true and false are not numbers); write a whole number such as `1`"
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return f"; write it without a decimal point: `{int(value)}`"
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return f"; remove the quotes: `{value.strip()}`"
+    if kind == "bool_type" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return f"; remove the quotes: `{value.lower()}`"
+    return ""
+
+
 _BOUNDS = {
     "greater_than": (">", "gt"),
     "greater_than_equal": (">=", "ge"),

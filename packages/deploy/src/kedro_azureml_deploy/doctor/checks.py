@@ -10,21 +10,26 @@ Checks, in order:
 3. pipeline inputs with a local path that the code snapshot leaves out (naming the rule);
 4. the Kedro environment the steps run with, missing from the snapshot;
 5. credential-like or large files that the snapshot would upload, and its total size;
-6. log files the snapshot would upload (Kedro's ``info.log`` holds this machine's paths);
-7. catalog entries that name credentials, which live in files steps never get;
-8. a ``kedro-azureml-runtime`` pinned differently in ``requirements.txt`` and the ``Dockerfile``
-   (``copier update`` changes the Dockerfile's, never the user's ``requirements.txt``).
+6. catalog entries that name credentials, which live in files steps never get;
+7. catalog paths that leave a step's mounts or the project (``doctor.paths``);
+8. secrets that detect-secrets finds in the files the snapshot would upload (errors);
+9. symbolic links the snapshot leaves out because they lead out of the project (warnings);
+10. log files the snapshot would upload (Kedro's ``info.log`` holds this machine's paths);
+11. a ``kedro-azureml-runtime`` pinned differently in ``requirements.txt`` and the ``Dockerfile``
+    (``copier update`` changes the Dockerfile's, never the user's ``requirements.txt``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.crossings import local_path
 from kedro_azureml_deploy.doctor.findings import Diagnosis, Finding, Severity
+from kedro_azureml_deploy.doctor.paths import paths_leaving_their_place
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
 
 if TYPE_CHECKING:
@@ -34,8 +39,8 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler import CompiledJob
     from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
-#: Files that look like secrets, by name.
-SECRET_PATTERNS = ("*.pem", "*.key", "*.pfx", "*.p12", "id_rsa*", "*secret*", "*.keytab")
+#: Files that look like secrets by name (keys and certificates are never uploaded at all).
+SECRET_PATTERNS = ("*secret*",)
 LARGE_FILE_BYTES = 10 * 2**20
 LARGE_SNAPSHOT_BYTES = 100 * 2**20
 
@@ -57,12 +62,15 @@ def diagnose(
         *_crossings(compiled),
         *_terminal_local_outputs(pipeline, catalog, project_path),
         *_credentials_from_files(pipeline, catalog_config or {}),
+        *paths_leaving_their_place(pipeline, catalog, project_path),
         *_runtime_pins_disagree(project_path),
     ]
     if snapshot is not None:
         findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)
         findings += _environment_left_out(env, project_path, snapshot)
         findings += _uploaded_files(snapshot)
+        findings += _secrets_in_snapshot(snapshot)
+        findings += _links_out_of_project(snapshot)
         findings += _uploaded_logs(snapshot)
     return Diagnosis(
         job_name, tuple(findings), code=snapshot.describe() if snapshot is not None else None
@@ -231,6 +239,66 @@ def _uploaded_files(snapshot: CodeSnapshot) -> list[Finding]:
                 f"{snapshot.size / 2**20:.0f} MiB would be uploaded with every submission "
                 f"(over {LARGE_SNAPSHOT_BYTES // 2**20} MiB)",
                 "leave data and build output out with .amlignore",
+            )
+        )
+    return findings
+
+
+def _secrets_in_snapshot(snapshot: CodeSnapshot) -> list[Finding]:
+    """What detect-secrets finds, by content, in the files that would be uploaded."""
+    scan = snapshot.secrets
+    findings = [
+        Finding(
+            Severity.ERROR,
+            f"{found.path}:{found.line}",
+            f"detect-secrets finds a secret ({found.kind}) in a file the code upload would send "
+            "to Azure ML",
+            "remove it and give steps the secret through an environment variable "
+            "(${oc.env:...}), Azure Key Vault or the compute's managed identity; if it is no "
+            "secret, end the line with `# pragma: allowlist secret` or record it in "
+            ".secrets.baseline (`detect-secrets scan > .secrets.baseline` at the project root)",
+        )
+        for found in scan.secrets
+    ]
+    if scan.baseline_problem is not None:
+        findings.append(
+            Finding(
+                Severity.ERROR,
+                ".secrets.baseline",
+                f"detect-secrets cannot read it ({scan.baseline_problem})",
+                "write it again with `detect-secrets scan > .secrets.baseline` at the project root",
+            )
+        )
+    findings += [
+        Finding(
+            Severity.WARNING,
+            str(path),
+            "too large to be scanned for secrets, and would be uploaded with the code",
+            f"add {path} to .amlignore and read it as an AzureMLAssetDataset",
+        )
+        for path in scan.not_scanned
+    ]
+    return findings
+
+
+def _links_out_of_project(snapshot: CodeSnapshot) -> list[Finding]:
+    """Links the snapshot leaves out because they resolve outside the project, or to nothing."""
+    findings = []
+    for link, target in snapshot.links_out:
+        path = snapshot.source / link
+        shown = Path(os.path.relpath(path, snapshot.project_path)).as_posix()
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                shown,
+                f"a symbolic link to {target}, "
+                + (
+                    "outside the project: it is left out of the code snapshot"
+                    if Path(os.path.realpath(path)).exists()
+                    else "which does not exist: it is left out of the code snapshot"
+                ),
+                "copy what the steps need into the project, or make it an AzureMLAssetDataset; "
+                "remove the link to silence this",
             )
         )
     return findings

@@ -1,9 +1,13 @@
-"""What a replay shows: a live table of the steps while it runs (on a terminal only), and a summary
-table at the end (always)."""
+"""What a replay shows: while it runs, a live table of the steps on a terminal, or one plain line
+per step start and end elsewhere (CI, a log file); at the end, the summary: each step, where its
+log and outputs are, the error line of each failed step, and what to do next.
+
+Paths are shown relative to the folder the user stands in when they are under it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +40,15 @@ RUN_STYLES = {
 
 #: What the last line adds after a run that did not succeed.
 RESUME_HINTS = {
-    RunStatus.FAILED: " Fix the cause, then resume it with --resume {run_id}.",
+    RunStatus.FAILED: (
+        " Fix the cause, then resume it with --resume {run_id} (only while the compiled job is "
+        "unchanged: after a change to the catalog, pipelines or azureml.yml, run the job again "
+        "without --resume)."
+    ),
     RunStatus.INTERRUPTED: " Resume it with --resume {run_id}.",
 }
+#: How often the plain progress lines look for changes.
+PROGRESS_POLL_SECONDS = 0.1
 
 
 class ReplayDisplay:
@@ -50,25 +60,71 @@ class ReplayDisplay:
 
     @contextmanager
     def live(self, run: ReplayRun, *, title: str, snapshot: Snapshot) -> Iterator[None]:
-        """While in the block, a table of the steps of ``run`` refreshed four times a second;
-        nothing when the console is not a terminal."""
-        if not self._console.is_terminal:
-            yield
-            return
-        from rich.live import Live
-
+        """While in the block, a table of the steps of ``run`` refreshed four times a second on a
+        terminal; elsewhere one plain line each time a step starts or ends."""
         ignored = f", {snapshot.ignore_file.name} applied" if snapshot.ignore_file else ""
         self._console.print(
             f"{title}\ncode snapshot: {snapshot.files} files, "
             f"{snapshot.size / 2**20:.1f} MiB{ignored}",
             highlight=False,
+            markup=False,
         )
+        if not self._console.is_terminal:
+            with _ProgressLines(run, self._console, self._relative):
+                yield
+            return
+        from rich.live import Live
+
         with Live(_LiveSteps(run), console=self._console, refresh_per_second=4):
             yield
 
     def summary(self, report: ReplayReport) -> None:
-        """The table of step, status, duration and log, the reasons the replay gave, and the
-        run's outcome."""
+        """The table of step, status, duration and log (plain lines off a terminal, never
+        wrapped), the reasons the replay gave, the error line of each failed step, where the
+        outputs are, and the run's outcome."""
+        if self._console.is_terminal:
+            self._summary_table(report)
+        else:
+            self._summary_lines(report)
+        for step in report.steps:
+            if step.message:
+                self._console.print(f"{step.name}: {step.message}", markup=False, highlight=False)
+            elif step.status in (StepStatus.FAILED, StepStatus.TIMED_OUT) and step.log_path:
+                line = error_line(step.log_path)
+                if line:
+                    self._console.print(f"{step.name}: {line}", markup=False, highlight=False)
+        outputs = [
+            (step.name, folder)
+            for step in report.steps
+            if step.status is StepStatus.SUCCEEDED
+            for folder in sorted((report.run_dir / step.name / "outputs").glob("*"))
+            if folder.is_dir() and any(folder.iterdir())
+        ]
+        if outputs:
+            self._console.print("Outputs:", highlight=False)
+            for name, folder in outputs:
+                self._console.print(
+                    f"  {name}.{folder.name}: {self._relative(folder)}/",
+                    markup=False,
+                    highlight=False,
+                )
+        outcome = f"[{RUN_STYLES[report.status]}]{report.status}[/]"
+        hint = RESUME_HINTS.get(report.status, "").format(run_id=report.run_id)
+        self._console.print(f"Run {report.run_id} {outcome}.{hint}", highlight=False)
+
+    def _summary_lines(self, report: ReplayReport) -> None:
+        self._console.print(f"Replay run {report.run_id}", markup=False, highlight=False)
+        width = max((len(step.name) for step in report.steps), default=4)
+        for step in report.steps:
+            log = self._relative(step.log_path) if step.log_path else ""
+            self._console.print(
+                f"  {step.name:<{width}}  {step.status:<11}  {_seconds(step.duration):>8}  {log}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    def _summary_table(self, report: ReplayReport) -> None:
         from rich.markup import escape
         from rich.table import Table
 
@@ -85,18 +141,67 @@ class ReplayDisplay:
                 escape(self._relative(step.log_path)) if step.log_path else "",
             )
         self._console.print(table)
-        for step in report.steps:
-            if step.message:
-                self._console.print(f"{step.name}: {step.message}", markup=False, highlight=False)
-        outcome = f"[{RUN_STYLES[report.status]}]{report.status}[/]"
-        hint = RESUME_HINTS.get(report.status, "").format(run_id=report.run_id)
-        self._console.print(f"Run {report.run_id} {outcome}.{hint}", highlight=False)
 
     def _relative(self, path: Path) -> str:
+        """``path`` relative to where the user stands when it is under it, else absolute."""
         try:
-            return str(path.relative_to(self._project_path))
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(path)
+
+
+def error_line(log_path: Path) -> str | None:
+    """The line of a step's log that says why it failed: the last ``Error:`` line (what
+    ``execute`` prints), else the last non-empty line."""
+    try:
+        lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return None
+    lines = [line for line in lines if line]
+    errors = [line for line in lines if line.startswith("Error:")]
+    return (errors or lines or [None])[-1]
+
+
+class _ProgressLines:
+    """A thread that prints one line each time a step of ``run`` starts or ends, off a terminal
+    (the engine changes the run's state; this only reads it)."""
+
+    def __init__(self, run: ReplayRun, console: Console, relative: Callable[[Path], str]) -> None:
+        self._run = run
+        self._console = console
+        self._relative = relative
+        self._seen: dict[str, StepStatus] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> _ProgressLines:
+        self._seen = {name: state.status for name, state in list(self._run.steps.items())}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._report_changes()
+
+    def _watch(self) -> None:
+        while not self._done.wait(PROGRESS_POLL_SECONDS):
+            self._report_changes()
+
+    def _report_changes(self) -> None:
+        for name, state in list(self._run.steps.items()):
+            if self._seen.get(name) is state.status:
+                continue
+            self._seen[name] = state.status
+            if state.status is StepStatus.RUNNING:
+                line = f"step {name}: running (log: {self._relative(self._run.log_path(name))})"
+            elif state.status is StepStatus.NOT_STARTED:
+                continue
+            else:
+                took = f" in {_seconds(state.duration)}" if state.duration is not None else ""
+                line = f"step {name}: {state.status}{took}"
+            stamp = datetime.now().strftime("%H:%M:%S")
+            self._console.print(f"[{stamp}] {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 class _LiveSteps:

@@ -15,13 +15,16 @@ from kedro_azureml_deploy.replay.display import ReplayDisplay
 from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from kedro_azureml_deploy.replay.read_only import remove_folder
 from kedro_azureml_deploy.replay.report import ReplayReport, report_of
+from kedro_azureml_deploy.replay.run_lock import RunLock, lock_run
 from kedro_azureml_deploy.replay.run_store import (
     ReplayRun,
     RunStatus,
     RunStore,
+    RunWriteError,
     StepState,
     StepStatus,
     now_iso,
+    writing,
 )
 from kedro_azureml_deploy.replay.snapshot import take_snapshot
 from kedro_azureml_deploy.replay.step_engine import StepEngine
@@ -70,7 +73,10 @@ def replay_job(
 
     Raises:
         ReplayError: the job file is missing or cannot be replayed, the run to resume does not
-            exist, or an argument is invalid. Nothing is deleted then.
+            exist, is being replayed or has a step still running, or an argument is invalid:
+            nothing is deleted then. Or a file of the run cannot be written (a full disk): every
+            step is stopped first, and the run is recorded as ``interrupted`` when ``run.json``
+            can still be written; it resumes once there is space again.
     """
     if os.name == "nt":
         raise ReplayError(
@@ -84,23 +90,33 @@ def replay_job(
     bin_folder = python_bin_folder(python)
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     if resume is not None:
-        run = _reopen(store, resume, job)
+        run, lock = _reopen(store, resume, job)
     else:
-        run = store.create(job.path, job.text, list(job.steps))
+        try:
+            run = store.create(job.path, job.text, list(job.steps))
+            lock = lock_run(run)
+        except RunWriteError as exc:
+            raise ReplayError(
+                f"{exc}; no run was started: free some space (or fix the permissions) in "
+                f"{store.runs_dir}, then replay again."
+            ) from None
     display = ReplayDisplay(console or _stdout_console(), project_path)
 
-    with StopSignals() as stop:
-        run.status, run.ended_at, run.replay_pid = RunStatus.RUNNING, None, os.getpid()
-        run.save()
+    write_error: RunWriteError | None = None
+    recorded = True
+    with lock, StopSignals() as stop:
         tracking = None
         try:
-            copied = take_snapshot(
-                job.code or project_path,
-                run.snapshot_folder,
-                project_path=project_path,
-                leave_out=store.runs_dir,
-                listing=snapshot,
-            )
+            run.status, run.ended_at, run.replay_pid = RunStatus.RUNNING, None, os.getpid()
+            run.save()
+            with writing("the code snapshot", run.snapshot_folder):
+                copied = take_snapshot(
+                    job.code or project_path,
+                    run.snapshot_folder,
+                    project_path=project_path,
+                    leave_out=store.runs_dir,
+                    listing=snapshot,
+                )
             parallel = max_parallel or os.cpu_count() or 1
             title = (
                 f"Replaying {job.display_name} as run {run.run_id}: {len(job.steps)} steps, "
@@ -119,22 +135,32 @@ def replay_job(
                     stop=stop,
                     tracking=tracking,
                 ).run()
+        except RunWriteError as exc:  # the engine stopped every step before raising it
+            write_error = exc
         finally:
-            run.status = _run_status(run, interrupted=stop.received is not None)
+            interrupted = stop.received is not None or write_error is not None
+            run.status = _run_status(run, interrupted=interrupted)
             run.ended_at, run.replay_pid = now_iso(), None
             if tracking is not None:
                 tracking.close(run.status)
-            run.save()
+            try:
+                run.save()
+            except RunWriteError as exc:
+                write_error, recorded = write_error or exc, False
+    if write_error is not None:
+        raise ReplayError(_write_error_message(write_error, run, recorded=recorded)) from None
     report = report_of(run)
     display.summary(report)
     return report
 
 
-def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> ReplayRun:
-    """Run ``run_id``, ready to replay again every step that has not succeeded.
+def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun, RunLock]:
+    """Run ``run_id``, locked for this process, ready to replay again every step that has not
+    succeeded.
 
     Raises:
-        ReplayError: no such run, the job file changed since, or another replay is running it.
+        ReplayError: no such run, the job file changed since, another replay is running it, or a
+            step an earlier replay started is still running. Nothing is changed then.
     """
     run = store.open(run_id)
     if run.job_copy.read_text(encoding="utf-8") != job.text:
@@ -142,16 +168,47 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> ReplayRun:
             f"{job.path} is not the compiled job run {run_id} replays ({run.job_copy}): resuming "
             "would mix steps of two jobs. Resume with that file, or start a new run."
         )
-    if run.status is RunStatus.RUNNING and run.replay_pid and _process_exists(run.replay_pid):
+    try:
+        lock = lock_run(run)
+    except RunWriteError as exc:
         raise ReplayError(
-            f"run {run_id} is being replayed by process {run.replay_pid}; wait for it or stop it "
-            "first."
-        )
-    for name, state in run.steps.items():
-        if state.status is not StepStatus.SUCCEEDED:
-            run.steps[name] = StepState()
-    remove_folder(run.snapshot_folder)
-    return run
+            f"{exc}; free some space (or fix the permissions) in {store.runs_dir}, then resume."
+        ) from None
+    try:
+        run = store.open(run_id)  # as the last holder of the lock left it
+        for name, state in run.steps.items():
+            group = state.process_group
+            if state.status is StepStatus.RUNNING and group and process_group_alive(group):
+                raise ReplayError(
+                    f"step {name} of run {run_id} is still running (process group {group}), "
+                    f"left by a replay that ended without stopping it; wait for it to end or stop "
+                    f"it with `kill -- -{group}`, then resume the run."
+                )
+        for name, state in run.steps.items():
+            if state.status is not StepStatus.SUCCEEDED:
+                run.steps[name] = StepState()
+        with writing("the code snapshot", run.snapshot_folder):
+            remove_folder(run.snapshot_folder)
+    except RunWriteError as exc:
+        lock.release()
+        raise ReplayError(_write_error_message(exc, run, recorded=True)) from None
+    except BaseException:
+        lock.release()
+        raise
+    return run, lock
+
+
+def _write_error_message(error: RunWriteError, run: ReplayRun, *, recorded: bool) -> str:
+    """One line: what could not be written, what became of the run, and how to go on."""
+    outcome = (
+        f"run {run.run_id} is {run.status}"
+        if recorded
+        else f"run {run.run_id} stopped, and its run.json could not record it"
+    )
+    return (
+        f"{error}. The replay stopped every step; {outcome}. Free some space (or fix the "
+        f"permissions) in {run.path.parent}, then resume it with --resume {run.run_id}."
+    )
 
 
 def _run_status(run: ReplayRun, *, interrupted: bool) -> RunStatus:
@@ -163,14 +220,29 @@ def _run_status(run: ReplayRun, *, interrupted: bool) -> RunStatus:
     return RunStatus.FAILED
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only checks that the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, and belongs to another user
+def process_group_alive(group: int) -> bool:
+    """Whether process group ``group`` still has a process that is not a zombie.
+
+    On Linux ``/proc`` tells zombies apart (a container's init may never reap them); elsewhere
+    signal 0 to the group only says that it exists.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").is_file():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, and belongs to another user
+            return True
         return True
-    return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+        if fields[2] == str(group) and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            return True
+    return False
 
 
 def _stdout_console() -> Console:

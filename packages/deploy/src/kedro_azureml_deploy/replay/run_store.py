@@ -4,6 +4,7 @@ Layout of a run (``<runs dir>`` is ``.azureml-local/runs`` under the project by 
 
     <runs dir>/<run id>/
         run.json              the run's state, rewritten atomically after every change
+        replay.lock           held (``flock``) by the process replaying the run; holds its pid
         job.yml               the compiled job file the run replays, as it was
         code-snapshot/        the files Azure ML would upload, taken once per replay
         <step>/
@@ -16,11 +17,14 @@ Step names are lower-case identifiers, so they never collide with the run's own 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -74,6 +78,9 @@ class StepState:
         exit_code: the command's exit code; negative when a signal ended it, ``None`` when it
             did not run to an end.
         message: why the replay failed a step whose command succeeded, or could not start it.
+        pid: the step's supervisor, leader of its process group, while the step is ``running``.
+        process_group: the step's process group while it is ``running``: a resume checks that
+            no process of it is left.
     """
 
     status: StepStatus = StepStatus.NOT_STARTED
@@ -82,6 +89,37 @@ class StepState:
     duration: float | None = None
     exit_code: int | None = None
     message: str | None = None
+    pid: int | None = None
+    process_group: int | None = None
+
+
+class RunWriteError(ReplayError):
+    """A file or folder of a run could not be written (a full disk, a quota, permissions).
+
+    Attributes:
+        path: what could not be written.
+        reason: the operating system's reason (``No space left on device``).
+    """
+
+    def __init__(self, what: str, path: Path, error: OSError) -> None:
+        self.path = path
+        if isinstance(error, shutil.Error) and error.args and isinstance(error.args[0], list):
+            error_list = error.args[0]  # copytree's [(source, target, why), ...]: the first why
+            self.reason = str(error_list[0][2]) if error_list else str(error)
+        else:
+            self.reason = error.strerror or str(error)
+        super().__init__(f"cannot write {what} {path}: {self.reason}")
+
+
+@contextlib.contextmanager
+def writing(what: str, path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside into a :class:`RunWriteError` naming ``what``/``path``."""
+    try:
+        yield
+    except RunWriteError:
+        raise
+    except OSError as exc:
+        raise RunWriteError(what, path, exc) from exc
 
 
 @dataclass
@@ -131,7 +169,11 @@ class ReplayRun:
         return self.step_folder(step) / "outputs" / port
 
     def save(self) -> None:
-        """Write ``run.json`` atomically: a reader sees the old state or the new one."""
+        """Write ``run.json`` atomically: a reader sees the old state or the new one.
+
+        Raises:
+            RunWriteError: it cannot be written (the old state is left as it was).
+        """
         state = {
             "run_id": self.run_id,
             "job_file": str(self.job_file),
@@ -144,7 +186,8 @@ class ReplayRun:
                 for name, step in self.steps.items()
             },
         }
-        write_atomically(self.path / RUN_FILE, json.dumps(state, indent=2) + "\n")
+        with writing("the run's state", self.path / RUN_FILE):
+            write_atomically(self.path / RUN_FILE, json.dumps(state, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> ReplayRun:
@@ -165,6 +208,8 @@ class ReplayRun:
                     duration=step.get("duration"),
                     exit_code=step.get("exit_code"),
                     message=step.get("message"),
+                    pid=step.get("pid"),
+                    process_group=step.get("process_group"),
                 )
                 for name, step in state["steps"].items()
             },
@@ -178,20 +223,32 @@ class RunStore:
         self.runs_dir = runs_dir
 
     def create(self, job_file: Path, job_text: str, step_names: list[str]) -> ReplayRun:
-        """A new run of the compiled job ``job_file`` (whose content is ``job_text``)."""
-        ignored_folder(self.runs_dir)
-        while True:
-            path = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
+        """A new run of the compiled job ``job_file`` (whose content is ``job_text``).
+
+        Raises:
+            RunWriteError: the run cannot be written; nothing of it is left then.
+        """
+        with writing("the runs folder", self.runs_dir):
+            ignored_folder(self.runs_dir)
+            while True:
+                path = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    continue
         run = ReplayRun(
             path=path, job_file=job_file, steps={name: StepState() for name in step_names}
         )
-        run.job_copy.write_text(job_text, encoding="utf-8")
-        run.save()
+        try:
+            with writing("the copy of the job file", run.job_copy):
+                run.job_copy.write_text(job_text, encoding="utf-8")
+            run.save()
+        except RunWriteError:
+            for entry in path.iterdir():  # a run that could not be recorded is no run
+                entry.unlink()
+            path.rmdir()
+            raise
         return run
 
     def open(self, run_id: str) -> ReplayRun:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,5 +65,26 @@ def take_snapshot(
 
 
 def copy_snapshot(snapshot: Path, target: Path) -> None:
-    """A fresh working copy of ``snapshot`` at ``target``, as each Azure ML step gets."""
-    shutil.copytree(snapshot, target, symlinks=True)
+    """A fresh working copy of ``snapshot`` at ``target``, as each Azure ML step gets.
+
+    Links are copied as links, never followed (so a loop cannot recurse), and a link that leads
+    out of the snapshot, or to nothing, is not copied: a step's working copy never reaches out of
+    it. (The run's snapshot holds no link: :meth:`CodeSnapshot.copy_to` copies contents.)
+    """
+    shutil.copytree(snapshot, target, symlinks=True, ignore=_links_leaving(snapshot))
+
+
+def _links_leaving(snapshot: Path) -> Callable[[str, list[str]], set[str]]:
+    inside = snapshot.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        leaving = set()
+        for name in names:
+            path = Path(folder, name)
+            if path.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.exists() or not target.is_relative_to(inside):
+                    leaving.add(name)
+        return leaving
+
+    return ignore

@@ -8,7 +8,10 @@ free, follow it to its end, and apply the job's failure policy.
   it, directly or not, ``skipped``; the others go on. ``false`` (Azure ML's default): no step
   starts after a failure; running steps finish and the rest stay ``not_started``.
 - A stop signal stops the running steps (SIGTERM to their process groups, SIGKILL after a grace
-  period) and marks them ``interrupted``.
+  period) and marks them ``interrupted``. So does a file of the run that cannot be written (a full
+  disk): the steps are stopped, then the ``RunWriteError`` goes on to the caller.
+- ``run.json`` records each running step's process group, so that a resume after a crash of the
+  replay can check that none of its processes is left.
 
 The loop polls its processes every ``POLL_SECONDS``: a step's start waits at most that long after
 its upstream ends, a small fraction of any step's own start-up.
@@ -28,7 +31,14 @@ from kedro_azureml_deploy.replay.read_only import (
     make_read_only,
     make_writable,
 )
-from kedro_azureml_deploy.replay.run_store import ReplayRun, StepState, StepStatus, now_iso
+from kedro_azureml_deploy.replay.run_store import (
+    ReplayRun,
+    RunWriteError,
+    StepState,
+    StepStatus,
+    now_iso,
+    writing,
+)
 from kedro_azureml_deploy.replay.step_process import StepProcess
 from kedro_azureml_deploy.replay.step_setup import StepSetupError, prepare_step
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
@@ -108,7 +118,7 @@ class StepEngine:
                 self._collect_ended_steps()
             self._interrupt()
         except BaseException:
-            self._interrupt()
+            self._interrupt(save=False)  # the caller records the run; the disk may be full
             raise
         finally:
             for name, step in self._job.steps.items():
@@ -139,14 +149,22 @@ class StepEngine:
         env = prepared.env
         if self._tracking is not None:
             env = {**env, **self._tracking.step_environment(step.name)}
-        process = StepProcess.start(
-            prepared.command,
-            cwd=prepared.cwd,
-            env=env,
-            log_path=self._run.log_path(step.name),
-            timeout=step.timeout,
-        )
+        log_path = self._run.log_path(step.name)
+        try:
+            with writing(f"the log of step {step.name}", log_path):
+                log_path.touch()
+            process = StepProcess.start(
+                prepared.command, cwd=prepared.cwd, env=env, log_path=log_path, timeout=step.timeout
+            )
+        except RunWriteError:
+            raise
+        except OSError as exc:  # no process could be started (out of processes or memory)
+            message = f"the step's command could not be started: {exc.strerror or exc}"
+            self._end(step.name, StepStatus.FAILED, time.monotonic() - started, message=message)
+            return
         self._running[step.name] = _RunningStep(step, process, dict(prepared.inputs), fingerprints)
+        state = self._run.steps[step.name]
+        state.pid, state.process_group = process.pid, process.process_group
         self._run.save()
 
     def _collect_ended_steps(self) -> None:
@@ -182,15 +200,21 @@ class StepEngine:
         *,
         exit_code: int | None = None,
         message: str | None = None,
+        save: bool = True,
     ) -> None:
         state = self._run.steps[name]
+        state.pid = state.process_group = None
         state.status = status
         state.ended_at = now_iso()
         state.duration = round(duration, 3)
         state.exit_code = exit_code
         state.message = message
         if message is not None:
-            with self._run.log_path(name).open("a", encoding="utf-8") as log:
+            log_path = self._run.log_path(name)
+            with (
+                writing(f"the log of step {name}", log_path),
+                log_path.open("a", encoding="utf-8") as log,
+            ):
                 log.write(f"\n{LOG_PREFIX} {message}\n")
         if self._tracking is not None:
             self._tracking.step_finished(name, status)
@@ -198,7 +222,8 @@ class StepEngine:
             self._protect_outputs(name)
         elif status is not StepStatus.INTERRUPTED:
             self._apply_failure_policy(name)
-        self._run.save()
+        if save:
+            self._run.save()
 
     def _protect_outputs(self, name: str) -> None:
         for port in self._job.steps[name].outputs:
@@ -214,10 +239,12 @@ class StepEngine:
                 state.status = StepStatus.SKIPPED
                 state.message = f"upstream step {failed} did not succeed"
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, *, save: bool = True) -> None:
         """Stop every running step and mark it ``interrupted`` (steps that ended meanwhile keep
-        their own outcome)."""
-        self._collect_ended_steps()
+        their own outcome); ``save=False`` leaves ``run.json`` to the caller, and stops the steps
+        even when their logs cannot be written."""
+        if save:
+            self._collect_ended_steps()
         for running in self._running.values():
             running.process.stop()
         while self._running:
@@ -227,8 +254,11 @@ class StepEngine:
                 if exit_code is not None:
                     del self._running[name]
                     duration = time.monotonic() - running.process.started
-                    self._end(name, StepStatus.INTERRUPTED, duration, exit_code=exit_code)
+                    self._end(
+                        name, StepStatus.INTERRUPTED, duration, exit_code=exit_code, save=save
+                    )
         for state in self._run.steps.values():
             if state.status is StepStatus.RUNNING:  # its setup was cut short
                 state.status = StepStatus.INTERRUPTED
-        self._run.save()
+        if save:
+            self._run.save()

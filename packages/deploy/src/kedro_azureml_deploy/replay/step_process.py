@@ -3,7 +3,8 @@
 The command runs with ``/bin/sh -c`` in a new session, so a Ctrl+C in the terminal reaches the
 replay only, and stopping a step (interruption, timeout) signals every process the step started.
 When the command ends, whatever it left running in its group is killed, as a container stopping
-would.
+would. The group's leader is a small supervisor (:mod:`.step_supervisor`) that kills the group
+when the replay dies, even by ``kill -9``: a step never outlives the replay that started it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from kedro_azureml_deploy.replay import step_supervisor
 
 #: Seconds between SIGTERM and SIGKILL when a step is stopped.
 STOP_GRACE_SECONDS = 5.0
@@ -45,21 +49,33 @@ class StepProcess:
         log_path: Path,
         timeout: float | None,
     ) -> StepProcess:
-        """Start ``command`` in ``cwd`` with exactly ``env``, stdout and stderr to ``log_path``."""
+        """Start ``command`` in ``cwd`` with exactly ``env``, stdout and stderr to ``log_path``.
+
+        Raises:
+            OSError: ``log_path`` cannot be opened, or the process cannot be started.
+        """
+        watch_fd = _replay_watch_fd()
         with log_path.open("ab") as log:
             popen = subprocess.Popen(
-                ["/bin/sh", "-c", command],
+                [sys.executable, "-I", "-S", step_supervisor.__file__, str(watch_fd), command],
                 cwd=cwd,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=(watch_fd,),
             )
         return cls(popen, timeout)
 
     @property
     def pid(self) -> int:
+        """The step's supervisor, leader of its process group."""
+        return self._popen.pid
+
+    @property
+    def process_group(self) -> int:
+        """The step's process group: every process of the step, until one leaves it."""
         return self._popen.pid
 
     def poll(self) -> int | None:
@@ -90,3 +106,24 @@ class StepProcess:
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
             os.killpg(self._popen.pid, signum)
+
+
+_watch_pipe: tuple[int, int, int] | None = None  # (owner pid, read end, write end)
+
+
+def _replay_watch_fd() -> int:
+    """The read end of this process's supervision pipe (see :mod:`.step_supervisor`).
+
+    The write end stays open, never written, for the life of this process, and no child inherits
+    it (``os.pipe`` makes both ends non-inheritable; only the read end is passed, to supervisors):
+    when this process dies the kernel closes it and every supervisor sees the pipe readable.
+    """
+    global _watch_pipe
+    if _watch_pipe is None or _watch_pipe[0] != os.getpid():  # none yet, or one of a parent
+        if _watch_pipe is not None:  # a forked copy of the parent's ends: the parent's alone
+            for end in _watch_pipe[1:]:
+                with contextlib.suppress(OSError):
+                    os.close(end)
+        read_end, write_end = os.pipe()
+        _watch_pipe = (os.getpid(), read_end, write_end)
+    return _watch_pipe[1]

@@ -25,7 +25,7 @@ from kedro_azureml_deploy.replay.compiled_file import (
     StepSpec,
 )
 from kedro_azureml_deploy.replay.read_only import remove_folder
-from kedro_azureml_deploy.replay.run_store import ReplayRun
+from kedro_azureml_deploy.replay.run_store import ReplayRun, writing
 from kedro_azureml_deploy.replay.snapshot import copy_snapshot
 
 #: Where ``AzureMLAssetDataset`` caches data assets in a project: ``data/<name>/<version>/``.
@@ -85,17 +85,21 @@ def prepare_step(
 
     Raises:
         StepSetupError: a data asset input is not in the project's local asset cache.
+        RunWriteError: the step's folder, working copy or output folders cannot be written.
     """
-    remove_folder(run.step_folder(step.name))
-    run.step_folder(step.name).mkdir(parents=True)
+    with writing(f"the folder of step {step.name}", run.step_folder(step.name)):
+        remove_folder(run.step_folder(step.name))
+        run.step_folder(step.name).mkdir(parents=True)
     inputs = {
         port: _input_path(port, source, run, project_path) for port, source in step.inputs.items()
     }
     cwd = run.working_copy(step.name)
-    copy_snapshot(run.snapshot_folder, cwd)
+    with writing(f"the working copy of step {step.name}", cwd):
+        copy_snapshot(run.snapshot_folder, cwd)
     outputs = {port: run.output_folder(step.name, port) for port in step.outputs}
     for folder in outputs.values():
-        folder.mkdir(parents=True)
+        with writing(f"the output folder of step {step.name}", folder):
+            folder.mkdir(parents=True)
 
     def expand(match: re.Match[str]) -> str:
         paths = inputs if match["kind"] == "inputs" else outputs

@@ -3,5 +3,6 @@ the replay and ``doctor``.
 
 - ``code_snapshot``: which files of the code folder are in the snapshot, and why others are not;
 - ``ignore_rules``: the ``.amlignore`` (or ``.gitignore``) rules, applied as azure-ai-ml applies
-  them.
+  them;
+- ``secret_scan``: the secrets detect-secrets finds, by content, in the files of a snapshot.
 """

@@ -4,9 +4,18 @@ Azure ML's code upload (``azure.ai.ml._utils._asset_utils``: ``get_ignore_file``
 ``get_upload_files_from_folder``) walks the code folder following symbolic links and leaves out the
 files its ``.amlignore`` excludes or, when there is none, its ``.gitignore``; ignore files of
 subfolders are not read. A project without an ignore file, or with one that forgets a line, would
-upload its local credentials and data, so :data:`ALWAYS_LEFT_OUT` is left out whatever the ignore
-file says. One walker serves every caller: the submitter uploads a copy of the snapshot, the local
-replay gives each step a copy of it, and ``doctor`` asks why a file is not in it.
+upload its local credentials, keys and data, so :data:`ALWAYS_LEFT_OUT` is left out whatever the
+ignore file says. One walker serves every caller: the submitter uploads a copy of the snapshot, the
+local replay gives each step a copy of it, and ``doctor`` asks why a file is not in it and which
+files hold secrets (``secret_scan``).
+
+The snapshot never leaves the project: the walk does not follow symbolic links blindly. A link is
+resolved first; one that resolves outside the project, or to nothing, is left out (and listed in
+:attr:`CodeSnapshot.links_out`); one to a file inside is uploaded as that file's content; one to a
+folder inside is walked once, when it brings in a folder the snapshot has not walked yet (a folder
+of the project outside the code folder), and left out otherwise (the folder is already there, or
+it is an ancestor: a loop). Links are resolved with the rules of the target too, so a link to
+``conf/local/credentials.yml`` is left out like the file itself.
 
 Ignore files are applied as azure-ai-ml applies them (see ``ignore_rules``).
 """
@@ -19,16 +28,39 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import SubmitError
 from kedro_azureml_deploy.snapshot.ignore_rules import IgnoreRules
 
-#: Folders left out wherever they are: version control, virtual environments, local replays.
-ALWAYS_LEFT_OUT_FOLDERS = (".git", ".venv", ".azureml-local")
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.snapshot.secret_scan import SecretScan
+
+#: Folders left out wherever they are: version control, virtual environments (and any folder
+#: holding a ``pyvenv.cfg``: a virtual environment under another name), local replays, and the
+#: folders of SSH keys and of the Azure and AWS command lines' credentials and token caches.
+ALWAYS_LEFT_OUT_FOLDERS = (".git", ".venv", ".azureml-local", ".ssh", ".azure", ".aws")
 #: Folders left out at the project root: Kedro's local configuration and data.
 ALWAYS_LEFT_OUT_ROOT_FOLDERS = ("conf/local", "data")
-#: Files left out wherever they are: credentials and environment files.
-ALWAYS_LEFT_OUT_FILES = ("credentials*.yml", "credentials*.yaml", ".env", ".env.*")
+#: Files left out wherever they are (matched case-insensitively): Kedro credentials, environment
+#: files, private keys and certificates, and login files.
+ALWAYS_LEFT_OUT_FILES = (
+    "credentials*.yml",
+    "credentials*.yaml",
+    ".env*",
+    "*.pem",
+    "*.key",
+    "*.pfx",
+    "*.p12",
+    "*.keytab",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".git-credentials",
+    ".pgpass",
+)
 #: Everything above, as the documentation and the dry run show it.
 ALWAYS_LEFT_OUT = (
     *(f"{name}/" for name in ALWAYS_LEFT_OUT_FOLDERS),
@@ -49,6 +81,8 @@ class CodeSnapshot:
         left_out: what :data:`ALWAYS_LEFT_OUT` dropped, relative to ``source`` (a folder
             dropped whole is one entry ending with ``/``), whatever the ignore file says.
         project_path: the project the code folder belongs to.
+        links_out: each symbolic link left out because it resolves outside the project or to
+            nothing, as (link relative to ``source``, its target); also in ``left_out``.
     """
 
     source: Path
@@ -57,6 +91,7 @@ class CodeSnapshot:
     ignore_file: Path | None
     left_out: tuple[str, ...]
     project_path: Path
+    links_out: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         """One line: how many files, how big, which ignore file applied, and everything that is
@@ -68,8 +103,16 @@ class CodeSnapshot:
             text += f"; never uploaded: {', '.join(self.left_out)}"
         return text + ")"
 
+    @functools.cached_property
+    def secrets(self) -> SecretScan:
+        """What detect-secrets finds in the files (scanned once, on first use)."""
+        from kedro_azureml_deploy.snapshot.secret_scan import scan_files
+
+        return scan_files(self.project_path, self.source, self.files)
+
     def copy_to(self, target: Path) -> Path:
-        """Copy the files into ``target`` (created; it must not exist) and return it."""
+        """Copy the files into ``target`` (created; it must not exist) and return it. A file
+        reached through a link is copied as the content of its target: the copy holds no link."""
         target.mkdir(parents=True)
         for relative in self.files:
             destination = target / relative
@@ -135,23 +178,67 @@ def code_snapshot(
     skipped = leave_out.resolve() if leave_out is not None else None
     files: list[PurePosixPath] = []
     left_out: list[str] = []
+    links_out: list[tuple[str, str]] = []
     size = 0
-    for folder, subfolders, names in os.walk(source, followlinks=True):
-        here = Path(folder)
-        walked = []
-        for name in sorted(subfolders):
-            if _folder_left_out(root, here / name):
-                left_out.append(f"{(here / name).relative_to(source).as_posix()}/")
-            elif (here / name).resolve() != skipped:
-                walked.append(name)
-        subfolders[:] = walked
-        for name in sorted(names):
-            relative = PurePosixPath((here / name).relative_to(source).as_posix())
-            if _file_left_out(name):
-                left_out.append(str(relative))
-            elif not rules.excludes(here / name):
-                files.append(relative)
-                size += (here / name).stat().st_size
+    walked: set[Path] = set()  # the real folders walked, so none is walked twice
+    trees: list[Path] = [source]  # the folders walked whole: the code folder, then linked ones
+    folders: list[tuple[Path, PurePosixPath]] = [(source, PurePosixPath("."))]
+    linked_folders: list[tuple[Path, PurePosixPath]] = []
+    while folders or linked_folders:
+        if not folders:  # linked folders last, so a folder is listed where it really is
+            real, shown = linked_folders.pop(0)
+            if any(real.is_relative_to(tree) for tree in trees):
+                left_out.append(f"{shown}/")  # already in the snapshot
+                continue
+            trees.append(real)
+            folders.append((real, shown))
+        real, shown = folders.pop()
+        if real in walked:
+            left_out.append(f"{shown}/")
+            continue
+        walked.add(real)
+        try:
+            entries = sorted(os.scandir(real), key=lambda entry: entry.name)
+        except OSError:  # unreadable: Azure ML could not read it either
+            left_out.append(f"{shown}/")
+            continue
+        for entry in entries:
+            relative = shown / entry.name
+            path = source / relative  # where the upload sees it
+            if entry.is_symlink():
+                target = Path(os.path.realpath(entry.path))
+                if not target.exists() or not target.is_relative_to(root):
+                    left_out.append(str(relative))
+                    links_out.append((str(relative), str(Path(entry.path).readlink())))
+                elif target.is_dir():
+                    if (
+                        _folder_left_out(root, path)
+                        or _in_left_out_folder(root, target)
+                        or real.is_relative_to(target)  # a loop: the link is inside its target
+                    ):
+                        left_out.append(f"{relative}/")
+                    elif skipped is None or not target.is_relative_to(skipped):
+                        linked_folders.append((target, relative))
+                elif (
+                    _file_left_out(entry.name)
+                    or _file_left_out(target.name)
+                    or _in_left_out_folder(root, target.parent)
+                ):
+                    left_out.append(str(relative))
+                elif target.is_file() and not rules.excludes(path):
+                    files.append(relative)
+                    size += target.stat().st_size
+            elif entry.is_dir(follow_symlinks=False):
+                if _folder_left_out(root, path) or _folder_left_out(root, Path(entry.path)):
+                    left_out.append(f"{relative}/")
+                elif Path(entry.path) != skipped:
+                    folders.append((Path(entry.path), relative))
+            elif entry.is_file(follow_symlinks=False):
+                if _file_left_out(entry.name):
+                    left_out.append(str(relative))
+                elif not rules.excludes(path):
+                    files.append(relative)
+                    size += entry.stat(follow_symlinks=False).st_size
     if not files:
         raise SubmitError(
             f"the code folder {code_directory!r} has no file left to upload once "
@@ -165,11 +252,12 @@ def code_snapshot(
         ignore_file=rules.file,
         left_out=tuple(sorted(left_out)),
         project_path=root,
+        links_out=tuple(sorted(links_out)),
     )
 
 
 def _folder_left_out(root: Path, folder: Path) -> bool:
-    if folder.name in ALWAYS_LEFT_OUT_FOLDERS:
+    if folder.name in ALWAYS_LEFT_OUT_FOLDERS or _is_virtual_environment(folder):
         return True
     try:
         relative = folder.relative_to(root).as_posix()
@@ -178,8 +266,22 @@ def _folder_left_out(root: Path, folder: Path) -> bool:
     return relative in ALWAYS_LEFT_OUT_ROOT_FOLDERS
 
 
+def _is_virtual_environment(folder: Path) -> bool:
+    """A Python virtual environment, whatever its name (``.venv-step``, ``env``): never walked,
+    never uploaded (its ``pyvenv.cfg`` marks it, as the ``venv`` module writes it)."""
+    return (folder / "pyvenv.cfg").is_file()
+
+
+def _in_left_out_folder(root: Path, folder: Path) -> bool:
+    """Whether ``folder`` (inside ``root``) or a folder above it up to ``root`` is left out."""
+    relative = PurePosixPath(folder.relative_to(root).as_posix())
+    return any(
+        _folder_left_out(root, root / part) for part in (relative, *relative.parents) if part.name
+    )
+
+
 def _file_left_out(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in ALWAYS_LEFT_OUT_FILES)
+    return any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in ALWAYS_LEFT_OUT_FILES)
 
 
 def _rule_covers(rule: str, path: PurePosixPath) -> bool:
