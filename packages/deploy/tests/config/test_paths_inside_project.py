@@ -48,6 +48,6 @@ def test_the_project_folder_itself_is_no_file_to_write(tmp_path):
 
 
 def test_a_name_with_dots_that_stays_inside_the_project_is_left_to_azureml_yml(tmp_path):
-    # `azureml-..` is a folder name, not a step up: the file stays in the project, and the name
-    # rules of azureml.yml refuse the job anyway.
-    assert default_output_path(tmp_path, "../x") == tmp_path / "azureml-.." / "x.yml"
+    # `../x` only steps up out of `compiled/`: the file stays in the project, and the name rules
+    # of azureml.yml refuse the job anyway.
+    assert default_output_path(tmp_path, "../x") == tmp_path / ".azureml-local" / "x.yml"
