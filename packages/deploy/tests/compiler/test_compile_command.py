@@ -283,14 +283,6 @@ def test_a_kedro_configuration_error_is_one_line_naming_what_kedro_names(
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr + verbose.stdout
 
 
-def _one_error_line(result) -> str:
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.returncode != 0
-    assert len(errors) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return errors[0]
-
-
 def test_an_output_that_cannot_be_written_is_one_line(make_project, tmp_path):
     project = spaceflights_like(make_project)
     blocker = tmp_path / "a-file"
