@@ -71,7 +71,7 @@ DEPLOY = "kedro_azureml_deploy"
 
 #: The deploy package's layers, bottom first: a module may import its own layer and those below.
 LAYERS: list[set[str]] = [
-    {"", "errors", "versions"},  # "": the package itself (its __version__)
+    {"", "errors", "versions", "local_folder"},  # "": the package itself (its __version__)
     {"config"},
     {"compiler"},
     {"project", "mlflow_config", "snapshot"},

@@ -293,4 +293,4 @@ def compile_job(project: KedroProject, job: str = "train") -> dict[str, Any]:
     project.kedro(
         "azureml", "compile", "-j", job, check=True, env=step_env(Path(sys.executable).parent)
     )
-    return yaml.safe_load((project.path / f"azureml-{job}.yml").read_text())
+    return yaml.safe_load((project.path / ".azureml-local" / "compiled" / f"{job}.yml").read_text())

@@ -262,7 +262,7 @@ def test_the_replay_engine_logs_each_step_into_a_child_of_the_replays_run(
     before = len(mlflow_server.all_runs())
 
     report = replay_job(
-        project.path / "azureml-train.yml",
+        project.path / ".azureml-local" / "compiled" / "train.yml",
         project_path=project.path,
         python=step_venv / "python",
         max_parallel=1,

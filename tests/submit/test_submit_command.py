@@ -96,7 +96,9 @@ def test_dry_run_prints_the_plan_writes_the_yaml_and_sends_nothing(cli_project, 
     assert "preprocessed: preprocess -> features (undeclared intermediate)" in out
     assert "schedule: " in out and 'cron "0 6 * * *" (Romance Standard Time)' in out
     assert "Dry run: nothing was sent to Azure." in out
-    spec = yaml.safe_load((cli_project.path / "azureml-train.yml").read_text())
+    spec = yaml.safe_load(
+        (cli_project.path / ".azureml-local" / "compiled" / "train.yml").read_text()
+    )
     assert list(spec["jobs"]) == ["preprocess", "features", "train", "evaluate"]
     assert fake_azure.requests == []
 
@@ -169,12 +171,22 @@ def test_schedule_with_job_options_means_schedule_create(invoke):
     assert "Dry run: nothing was sent to Azure." in result.output
 
 
+@pytest.mark.parametrize("command", ["run", "schedule"])
+def test_dry_run_refuses_the_local_environment_as_the_submission_does(invoke, command):
+    result = invoke(command, "-j", "train", "--dry-run", "-e", "local")
+
+    assert result.exit_code == 1, result.output
+    assert "conf/local is never uploaded to Azure ML" in result.output
+    assert "Dry run: nothing was sent" not in result.output and "steps (" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_dry_run_of_a_job_without_schedule_says_so(invoke):
     result = invoke("run", "-j", "other", "--dry-run")
 
     assert result.exit_code == 0, result.output
     assert "schedule: none" in result.output
-    assert (invoke.project.path / "azureml-other.yml").is_file()
+    assert (invoke.project.path / ".azureml-local" / "compiled" / "other.yml").is_file()
 
 
 def test_dry_run_shows_the_next_three_firings_of_the_schedule(invoke):

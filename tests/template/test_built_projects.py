@@ -181,9 +181,9 @@ def test_kedro_azureml_compile_compiles_the_default_job(built):
 
     skip_if_not_available("kedro azureml compile", result)
     assert result.returncode == 0, describe(["kedro azureml compile"], result)
-    compiled = yaml.safe_load(built.read("azureml-default.yml"))
+    compiled = yaml.safe_load(built.read(".azureml-local/compiled/default.yml"))
     assert set(compiled["jobs"]) == {"make_points", "split_points", "fit_line", "evaluate_line"}
-    assert str(REPO_ROOT) not in built.read("azureml-default.yml")
+    assert str(REPO_ROOT) not in built.read(".azureml-local/compiled/default.yml")
 
 
 def test_kedro_azureml_run_local_replays_the_default_job(built):

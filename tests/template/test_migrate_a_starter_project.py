@@ -245,6 +245,9 @@ def test_a_kedro_new_project_migrates_and_stays_updatable(tmp_path):
     for name in ("companies.csv", "reviews.parquet"):
         (project / "data/01_raw" / name).rename(project / "inputs" / name)
     (project / "conf/base/catalog.yml").write_text(MIGRATED_CATALOG)
+    pin = re.search(r"add `(kedro-azureml-runtime==[^`]+)`", adopted.stdout)[1]
+    requirements = project / "requirements.txt"
+    requirements.write_text(requirements.read_text().rstrip("\n") + f"\n{pin}\n")  # as init says
     clean = kedro(project, "azureml", "doctor", "-j", "default", "--strict")
     assert findings(clean.stdout) == set(), clean.stdout
     assert metrics_of_kedro_run(project) == metrics_before  # locally, still under data/
@@ -266,10 +269,15 @@ def test_a_kedro_new_project_migrates_and_stays_updatable(tmp_path):
     (model_file,) = models
     assert model_file.parent.parent.name == "regressor.pickle"  # <path>/<version>/<file>
 
-    # 5. a later template release reaches the adopted project through `copier update`
+    # 5. a later template release reaches the adopted project through `copier update`, after a
+    # replay and a compile: what the tool wrote for itself leaves `git status` clean
+    compiled = kedro(project, "azureml", "compile", "-j", "default")
+    assert ".azureml-local/compiled/default.yml" in compiled.stdout
     git(project, "add", "--all")
-    git(project, "reset", "--quiet", "--", ".azureml-local")
     commit_all(project, "Adopt the kedro-azureml template")
+    assert git(project, "status", "--porcelain", "--untracked-files=all", "--ignored=no") == ""
+    committed = git(project, "ls-files").splitlines()
+    assert not [p for p in committed if p.startswith(".azureml-local")]
     owned = {p: (project / p).read_bytes() for p in ("conf/base/catalog.yml", "README.md")}
     settings = (project / "src" / PACKAGE / "settings.py").read_bytes()
     release_template_change(template_repo)
@@ -284,6 +292,11 @@ def test_a_kedro_new_project_migrates_and_stays_updatable(tmp_path):
     assert {p: (project / p).read_bytes() for p in owned} == owned
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v99.0.0" and answers["adopt"] is True
+    # the update moved the Dockerfile's runtime pin, not requirements.txt's: doctor says so
+    pins_apart = kedro(project, "azureml", "doctor", "-j", "default", check=False)
+    assert pins_apart.returncode == 1, pins_apart.stdout
+    assert "Fix: set kedro-azureml-runtime==99.0.0 in requirements.txt" in pins_apart.stdout
+    requirements.write_text(requirements.read_text().replace(pin, "kedro-azureml-runtime==99.0.0"))
     assert kedro(project, "azureml", "doctor", "-j", "default").returncode == 0
 
 

@@ -287,7 +287,15 @@ def test_amlignore_and_dockerignore_keep_secrets_and_data_out(project):
     amlignore = project.read(".amlignore").splitlines()
     dockerignore = project.read(".dockerignore").splitlines()
 
-    for entry in ("conf/local/", "data/", ".venv*/", ".git/", ".azureml-local/", "__pycache__/"):
+    for entry in (
+        "conf/local/",
+        "data/",
+        ".venv*/",
+        ".git/",
+        ".azureml-local/",
+        "__pycache__/",
+        "*.log",
+    ):
         assert entry in amlignore
     for entry in ("conf/local", "data", ".venv*", ".git", ".azureml-local"):
         assert entry in dockerignore

@@ -163,7 +163,7 @@ def test_env_defaults_to_kedro_env_variable(make_project, mounts):
         (["-n", "node_1", "--az-input", "d_0", "{missing}"], "the mounted path"),
         (["-n", "node_1", "--az-input", "d_2", "{mnt}"], "do not read 'd_2'"),
         (["-n", "node_1", "--az-output", "d_0", "{out}"], "do not write 'd_0'"),
-        (["-n", "node_1", "--params", "seed"], "--params item 'seed' is not key=value"),
+        (["-n", "node_1", "--params", "seed"], "must contain a key and a value separated by `=`"),
         (["-n", "node_1", "--params", '{"seed": }'], "--params is not valid JSON"),
         (["-n", "node_1", "--params", "[1]"], "--params JSON must be an object"),
     ],

@@ -108,14 +108,17 @@ def preview_submission(
     Raises:
         ConfigError: unknown job or workspace.
         CompileError: the job cannot be compiled.
-        SubmitError: the code folder has nothing to upload.
+        SubmitError: the code folder has nothing to upload, or the steps would run with
+            Kedro environment ``local`` (as the submission refuses).
     """
     from kedro_azureml_deploy.azure.schedules import project_package, schedule_name
+    from kedro_azureml_deploy.azure.submission import check_environment
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
     from kedro_azureml_deploy.project_jobs import compile_project_job
 
     name, job = project.config.job(job_name)
     target = workspace_target(project.config, job, workspace)
+    check_environment(project, options)  # refuse what the submission would refuse
     compiled = compile_project_job(project, name, options, output=output)
     if output is not None:
         compiled.write(output)

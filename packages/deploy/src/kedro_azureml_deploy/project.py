@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from functools import cached_property
@@ -57,10 +58,12 @@ class KedroProject:
         """The project's catalog, made once (Kedro makes a new one each time it is asked).
 
         Raises:
-            ConfigError: a catalog entry names credentials the environment does not define.
+            ConfigError: a catalog entry names credentials the environment does not define, or
+                Kedro cannot read the catalog or the parameters (see :func:`kedro_config_errors`).
         """
         try:
-            return self.context.catalog
+            with kedro_config_errors(self.path, self.env):
+                return self.context.catalog
         except KeyError as exc:
             missing = re.search(r"Unable to find credentials '([^']+)'", str(exc))
             if not missing:
@@ -135,7 +138,8 @@ def open_project(
     """Open the Kedro project at ``project_path`` (bootstrapped by the Kedro CLI or the caller).
 
     Raises:
-        ConfigError: the environment does not exist or ``azureml.yml`` is missing or invalid.
+        ConfigError: the environment does not exist, ``azureml.yml`` is missing or invalid, or
+            Kedro cannot read the project's configuration (see :func:`kedro_config_errors`).
     """
     from kedro.config import MissingConfigException
     from kedro.framework.session import KedroSession
@@ -143,10 +147,11 @@ def open_project(
     from kedro_azureml_deploy.config import load_config
 
     try:
-        session = KedroSession.create(
-            project_path=project_path, env=env, runtime_params=dict(params or {}) or None
-        )
-        context = session.load_context()
+        with kedro_config_errors(project_path, env):
+            session = KedroSession.create(
+                project_path=project_path, env=env, runtime_params=dict(params or {}) or None
+            )
+            context = session.load_context()
     except MissingConfigException as exc:
         raise ConfigError(
             f"Kedro environment {env!r} cannot be loaded ({exc}). Pass an environment that has a "
@@ -156,3 +161,39 @@ def open_project(
     config = load_config(context.config_loader, conf_source=conf_source, env=env)
     load_pipelines()  # before anything reads the catalog, which loads them too
     return KedroProject(path=project_path, env=env, config=config, context=context)
+
+
+@contextmanager
+def kedro_config_errors(project_path: Path, env: str) -> Iterator[None]:
+    """Turn the errors Kedro raises on a configuration it cannot read into one-line
+    ``ConfigError``s that name what Kedro names: invalid YAML (file, line, position), an
+    interpolation OmegaConf cannot resolve (the key and the entry holding it), duplicate keys, or
+    a catalog entry Kedro cannot build. ``--verbose`` still shows Kedro's traceback (the cause).
+    """
+    import yaml
+    from kedro.io import DatasetError
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        yield
+    except (yaml.YAMLError, OmegaConfBaseException, DatasetError) as exc:
+        raise ConfigError(_config_error_message(exc, project_path, env)) from exc
+    except ValueError as exc:
+        if "Duplicate keys found" not in str(exc) and "Merging strategy" not in str(exc):
+            raise
+        raise ConfigError(_config_error_message(exc, project_path, env)) from exc
+
+
+def _config_error_message(exc: Exception, project_path: Path, env: str) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    what = (lines[0] if lines else type(exc).__name__).rstrip(".")
+    key = getattr(exc, "full_key", None)
+    if key:
+        what += f" (at {key})"
+    root = str(project_path.resolve())
+    what = what.replace(root + "/", "").replace(str(project_path) + "/", "")
+    return (
+        f"Kedro cannot read the project's configuration with environment {env!r}: "
+        f"{type(exc).__name__}: {what}. Fix it in conf/ (kedro run fails the same way); "
+        "--verbose shows Kedro's traceback."
+    )

@@ -19,8 +19,9 @@ from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
 from kedro_azureml_deploy.doctor.params import unknown_params
 from kedro_azureml_deploy.errors import CompileError, ConfigError
+from kedro_azureml_deploy.local_folder import COMPILED_FOLDER
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
-from kedro_azureml_deploy.project import KedroProject
+from kedro_azureml_deploy.project import KedroProject, kedro_config_errors
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +104,13 @@ def diagnose_project_job(
 
 
 def default_output_path(project_path: Path, job_name: str) -> Path:
-    """``azureml-<job>.yml`` at the project root.
+    """``.azureml-local/compiled/<job>.yml``, which git ignores (see ``local_folder``): where
+    ``compile``, the dry run and ``run --local`` write a job unless ``-o`` names a file.
 
     Raises:
         ConfigError: the job's name would put the file outside the project.
     """
-    return path_inside_project(project_path, f"azureml-{job_name}.yml", job_name)
+    return path_inside_project(project_path, COMPILED_FOLDER / f"{job_name}.yml", job_name)
 
 
 def path_inside_project(project_path: Path, relative: str | Path, job_name: str) -> Path:
@@ -139,6 +141,7 @@ def _catalog_config(project: KedroProject) -> dict[str, Any]:
     from kedro.config import MissingConfigException
 
     try:
-        return dict(project.context.config_loader["catalog"])
+        with kedro_config_errors(project.path, project.env):
+            return dict(project.context.config_loader["catalog"])
     except (KeyError, MissingConfigException):
         return {}

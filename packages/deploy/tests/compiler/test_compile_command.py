@@ -16,6 +16,8 @@ import yaml
 from project_factory import KedroProject, NodeSpec, azureml_yml, pipeline_dataset
 
 GOLDEN = Path(__file__).parent / "golden"
+#: Where ``compile`` writes job ``train`` by default, relative to the project.
+DEFAULT_OUTPUT = Path(".azureml-local/compiled/train.yml")
 
 
 def spaceflights_like(make_project, jobs: dict | None = None, **sections) -> KedroProject:
@@ -52,10 +54,10 @@ def test_compile_writes_the_golden_job_deterministically(make_project):
     project = spaceflights_like(make_project)
 
     first = project.kedro("azureml", "compile", check=True)
-    text = (project.path / "azureml-train.yml").read_text()
+    text = (project.path / DEFAULT_OUTPUT).read_text()
     project.kedro("azureml", "compile", check=True)
 
-    assert (project.path / "azureml-train.yml").read_text() == text
+    assert (project.path / DEFAULT_OUTPUT).read_text() == text
     assert "Compiled job 'train': 4 step(s), 3 dataset(s) crossing steps" in first.stdout
     assert str(project.path) not in text and "/tmp" not in text
     check_golden("spaceflights_like.yml", text)
@@ -129,9 +131,9 @@ def test_preflight_failure_writes_nothing(make_project):
     message = _one_error_line(project.kedro("azureml", "compile"))
 
     assert "preprocessed (from preprocess to features)" in message
-    assert not (project.path / "azureml-train.yml").exists()
+    assert not (project.path / DEFAULT_OUTPUT).exists()
     project.kedro("azureml", "compile", "--skip-preflight", check=True)
-    assert (project.path / "azureml-train.yml").exists()
+    assert (project.path / DEFAULT_OUTPUT).exists()
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,7 @@ def test_preflight_failure_writes_nothing(make_project):
 def test_options_reach_every_step(make_project, args, field, expected):
     project = spaceflights_like(make_project)
     project.kedro("azureml", "compile", *args, check=True)
-    steps = yaml.safe_load((project.path / "azureml-train.yml").read_text())["jobs"].values()
+    steps = yaml.safe_load((project.path / DEFAULT_OUTPUT).read_text())["jobs"].values()
     for step in steps:
         value = step[field]
         assert (
@@ -161,12 +163,124 @@ def test_bad_env_var_is_a_usage_error(make_project):
     assert result.returncode == 2 and "is not KEY=VALUE" in result.stderr
 
 
-def _one_error_line(result) -> str:
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.returncode != 0
-    assert len(errors) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return errors[0]
+def test_compiled_params_reach_a_step_as_kedro_run_gives_them(make_project, tmp_path):
+    import pickle
+    import shlex
+
+    record = tmp_path / "parameters.pkl"
+    project = make_project(
+        nodes=[NodeSpec("record", "record_parameters", ["parameters"], [])],
+        parameters={"seed": 1, "model": {"depth": 1}},
+        extra_functions=(
+            "\n\ndef record_parameters(parameters):\n"
+            "    import os, pickle, pathlib\n"
+            "    pathlib.Path(os.environ['PARAMETERS_RECORD']).write_bytes(pickle.dumps(parameters))\n"
+        ),
+        extra_files={"conf/base/azureml.yml": azureml_yml({"train": {"experiment_name": "x"}})},
+    )
+    text = "flag=false,nothing=null,count=3,rate=0.5,ratio=nan,model.depth=4,code='007'"
+    env = {"PARAMETERS_RECORD": str(record)}
+
+    project.kedro("run", "--params", text, env=env, check=True)
+    by_kedro = pickle.loads(record.read_bytes())
+    project.kedro("azureml", "compile", "--params", text, "-o", "job.yml", check=True)
+    (step,) = yaml.safe_load((project.path / "job.yml").read_text())["jobs"].values()
+    words = shlex.split(step["command"])
+    compiled = words[words.index("--params") + 1]
+    project.kedro(
+        "azureml", "execute", "--node", "record", "--params", compiled, env=env, check=True
+    )
+
+    assert pickle.loads(record.read_bytes()) == by_kedro
+
+
+def test_load_version_of_a_model_the_job_trains_is_one_line_naming_the_fix(make_project):
+    project = spaceflights_like(make_project)
+
+    message = _one_error_line(
+        project.kedro("azureml", "compile", "--load-versions", "model:2026-01-01T00.00.00.000Z")
+    )
+
+    assert "dataset 'model' is produced inside job 'train' by node 'train'" in message
+    assert "drop model from --load-versions" in message
+
+
+def test_default_output_leaves_git_status_clean_and_its_code_path_reaches_the_project(
+    make_project,
+):
+    import subprocess
+
+    project = spaceflights_like(make_project)
+    git = ["git", "-C", str(project.path)]
+    subprocess.run([*git, "init", "--quiet"], check=True)
+
+    result = project.kedro("azureml", "compile", check=True)
+
+    assert ".azureml-local/compiled/train.yml" in result.stdout
+    assert (project.path / ".azureml-local" / ".gitignore").read_text().endswith("*\n")
+    untracked = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=all", "--", ".azureml-local"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert untracked == ""
+    steps = yaml.safe_load((project.path / DEFAULT_OUTPUT).read_text())["jobs"].values()
+    code = {step["code"] for step in steps}
+    assert code == {"../.."}
+    assert ((project.path / DEFAULT_OUTPUT).parent / "../..").resolve() == project.path.resolve()
+
+
+def test_an_output_file_the_user_names_is_not_ignored(make_project):
+    project = spaceflights_like(make_project)
+
+    project.kedro("azureml", "compile", "-o", "jobs/train.yml", check=True)
+
+    assert (project.path / "jobs" / "train.yml").is_file()
+    assert not (project.path / "jobs" / ".gitignore").exists()
+    assert not (project.path / ".azureml-local").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "named"),
+    [
+        (
+            "catalog.yml",
+            'model_input: {type: pickle.PickleDataset, filepath: "a.pkl"\n  bad: [\n',
+            "ParserError: Invalid YAML or JSON file conf/base/catalog.yml, unable to read line 1",
+        ),
+        (
+            "catalog.yml",
+            "model_input:\n  type: pickle.PickleDataset\n  filepath: ${nope.missing}/a.pkl\n",
+            "Interpolation key 'nope.missing' not found (at model_input.filepath)",
+        ),
+        (
+            "catalog.yml",
+            "model_input:\n  type: pickle.PickleDataset\n  filepath: ${globals:nope}/a.pkl\n",
+            "Globals key 'nope' not found and no default value provided (at model_input.filepath)",
+        ),
+        (
+            "parameters.yml",
+            "seed: 1\nbroken: [\n",
+            "Invalid YAML or JSON file conf/base/parameters.yml, unable to read line 2",
+        ),
+    ],
+    ids=["yaml", "interpolation", "globals", "parameters"],
+)
+def test_a_kedro_configuration_error_is_one_line_naming_what_kedro_names(
+    make_project, file, content, named
+):
+    project = spaceflights_like(make_project)
+    (project.path / "conf" / "base" / file).write_text(content)
+
+    message = _one_error_line(project.kedro("azureml", "compile"))
+
+    assert "Kedro cannot read the project's configuration with environment 'base'" in message
+    assert named in message
+    assert str(project.path) not in message
+    assert len(message.strip().splitlines()) == 1
+    verbose = project.kedro("azureml", "compile", "--verbose")
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr + verbose.stdout
 
 
 def test_an_output_that_cannot_be_written_is_one_line(make_project, tmp_path):

@@ -259,3 +259,28 @@ def test_mlflow_projects_file_the_pipeline_under_the_mlflow_experiment(compile_p
     )
     assert without_name.spec["experiment_name"] == "from-mlflow-yml"
     assert named.spec["experiment_name"] == "demo-experiment"
+
+
+def test_load_version_of_a_dataset_the_job_produces_is_refused_naming_its_producer(
+    compile_pipeline,
+):
+    with pytest.raises(CompileError) as caught:
+        compile_pipeline(chain_pipeline(3), options=CompileOptions(load_versions={"d_1": "v1"}))
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "dataset 'd_1' is produced inside job 'train' by node 'node_1'" in message
+    assert "drop d_1 from --load-versions" in message
+
+
+def test_load_version_of_a_dataset_read_from_outside_the_job_reaches_its_reader(
+    compile_pipeline,
+):
+    reads_a_saved_model = Pipeline([node(identity, "d_1", "d_2", name="node_2")])
+
+    compiled = compile_pipeline(
+        reads_a_saved_model, options=CompileOptions(load_versions={"d_1": "v1"})
+    )
+
+    (step,) = compiled.spec["jobs"].values()
+    assert "--load-versions d_1:v1" in step["command"]

@@ -7,14 +7,12 @@ import pytest
 
 from kedro_azureml_deploy.errors import ConfigError
 from kedro_azureml_deploy.project_jobs import default_output_path, path_inside_project
-from kedro_azureml_deploy.replay.local_run import compiled_job_path
 
 
 def test_compile_and_local_runs_write_inside_the_project(tmp_path):
     project = tmp_path / "project"
 
-    assert default_output_path(project, "train") == project / "azureml-train.yml"
-    assert compiled_job_path(project, "train") == (
+    assert default_output_path(project, "train") == (
         project / ".azureml-local" / "compiled" / "train.yml"
     )
 
@@ -23,9 +21,8 @@ def test_compile_and_local_runs_write_inside_the_project(tmp_path):
     ("where", "name"),
     [
         (default_output_path, "../../../x"),
-        (default_output_path, "a/../../x"),
-        (compiled_job_path, "../../../x"),
-        (compiled_job_path, "/etc/cron.d/x"),
+        (default_output_path, "a/../../../../x"),
+        (default_output_path, "/etc/cron.d/x"),
     ],
 )
 def test_a_job_name_leaving_the_project_is_refused_in_one_line(tmp_path, name, where):
@@ -51,6 +48,6 @@ def test_the_project_folder_itself_is_no_file_to_write(tmp_path):
 
 
 def test_a_name_with_dots_that_stays_inside_the_project_is_left_to_azureml_yml(tmp_path):
-    # `azureml-..` is a folder name, not a step up: the file stays in the project, and the name
-    # rules of azureml.yml refuse the job anyway.
-    assert default_output_path(tmp_path, "../x") == tmp_path / "azureml-.." / "x.yml"
+    # `../x` only steps up out of `compiled/`: the file stays in the project, and the name rules
+    # of azureml.yml refuse the job anyway.
+    assert default_output_path(tmp_path, "../x") == tmp_path / ".azureml-local" / "x.yml"

@@ -4,6 +4,7 @@ with its fix, and the fix makes it go away. (``compile`` and ``run`` run the sam
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,82 @@ def test_a_healthy_project_has_no_finding(make_project):
     result = doctor(project)
     assert result.returncode == 0
     assert "job 'default': no problem found." in result.stdout
+
+
+HEALTHY_CATALOG = {"raw": SHIPPED_RAW, "report": pipeline_dataset("r.json", "json.JSONDataset")}
+TEMPLATE_AMLIGNORE = (
+    Path(__file__).parents[4] / "templates" / "kedro-azureml-project" / "project" / ".amlignore"
+)
+
+
+def test_an_uploaded_log_file_is_a_warning_until_the_template_amlignore_leaves_it_out(
+    make_project,
+):
+    project = starter_project(
+        make_project,
+        catalog=HEALTHY_CATALOG,
+        extra_files={"info.log": "INFO Loading /home/someone/project\n", ".amlignore": "data/\n"},
+    )
+
+    result = doctor(project)
+
+    assert result.returncode == 0
+    assert "warning: info.log: a log file would be uploaded with the code" in result.stdout
+    assert "Fix: add *.log to .amlignore." in result.stdout
+    assert doctor(project, "--strict").returncode == 1
+    (project.path / ".amlignore").write_text(TEMPLATE_AMLIGNORE.read_text())
+    assert "info.log" not in doctor(project).stdout
+
+
+def test_doctor_lists_everything_the_snapshot_never_uploads(make_project):
+    left_out = {
+        "conf/local/credentials.yml": "a: b\n",
+        ".env": "A=1\n",
+        ".env.prod": "A=2\n",
+        "conf/base/credentials_extra.yml": "x: y\n",
+        "src/demo_project/.env": "B=1\n",
+        "notes/.env.test": "C=1\n",
+        "tools/credentials-ci.yml": "z: 1\n",
+    }
+    project = starter_project(make_project, catalog=HEALTHY_CATALOG, extra_files=left_out)
+
+    result = doctor(project)
+
+    (code,) = [line for line in result.stdout.splitlines() if line.startswith("  code: ")]
+    for entry in ("conf/local/", "data/", ".env", ".env.prod", "src/demo_project/.env"):
+        assert entry in code
+    assert "notes/.env.test" in code and "tools/credentials-ci.yml" in code
+    assert " more" not in code
+
+
+@pytest.mark.parametrize(
+    ("requirements", "finding"),
+    [
+        ("pandas\nkedro-azureml-runtime==0.1.0  # steps\n", True),
+        ("kedro-azureml-runtime[mlflow]==0.2.0\n", False),
+        ("pandas>=2\n", False),
+    ],
+)
+def test_runtime_pinned_apart_in_requirements_and_dockerfile_is_an_error(
+    make_project, requirements, finding
+):
+    dockerfile = (
+        "FROM python:3.11-slim\nCOPY requirements.txt ./\n"
+        'RUN pip install -r requirements.txt "kedro-azureml-runtime==0.2.0"\n'
+    )
+    project = starter_project(
+        make_project,
+        catalog=HEALTHY_CATALOG,
+        extra_files={"requirements.txt": requirements, "Dockerfile": dockerfile},
+    )
+
+    result = doctor(project)
+
+    message = (
+        "error: requirements.txt: pins kedro-azureml-runtime==0.1.0 but the Dockerfile installs "
+        "kedro-azureml-runtime==0.2.0"
+    )
+    assert (message in result.stdout) is finding, result.stdout
+    assert (result.returncode == 1) is finding
+    if finding:
+        assert "Fix: set kedro-azureml-runtime==0.2.0 in requirements.txt" in result.stdout

@@ -114,8 +114,8 @@ def test_credentials_from_environment_variables_reach_the_step(make_project):
     assert json.loads(output.read_text()) == {
         "token_sha256": hashlib.sha256(SECRET.encode()).hexdigest()
     }
-    assert "azureml-default.yml" in compiled.stdout
-    assert SECRET not in (project.path / "azureml-default.yml").read_text()
+    assert ".azureml-local/compiled/default.yml" in compiled.stdout
+    assert SECRET not in (project.path / ".azureml-local/compiled/default.yml").read_text()
     snapshot = run / "code-snapshot"
     assert not list(snapshot.rglob("credentials*"))
     assert not [p for p in snapshot.rglob("*") if p.is_file() and SECRET in p.read_text()]

@@ -32,6 +32,25 @@ def test_a_new_run_holds_its_job_and_state(tmp_path):
     assert (tmp_path / "runs" / ".gitignore").read_text().endswith("*\n")
 
 
+def test_runs_under_azureml_local_make_the_whole_folder_ignore_itself(tmp_path):
+    import subprocess
+
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    store = RunStore(tmp_path / ".azureml-local" / "runs")
+
+    store.create(tmp_path / "job.yml", "type: pipeline\n", ["a"])
+
+    assert (tmp_path / ".azureml-local" / ".gitignore").read_text().endswith("*\n")
+    assert not (tmp_path / ".azureml-local" / "runs" / ".gitignore").exists()
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+
+
 def test_saved_state_reads_back_and_leaves_no_temporary_file(tmp_path):
     store = RunStore(tmp_path / "runs")
     run = store.create(tmp_path / "job.yml", "", ["a"])

@@ -1,7 +1,9 @@
 """Runtime parameters given on the command line, as a JSON object or as Kedro's ``key=value`` list.
 
-The deploy package uses the same parser for ``kedro azureml compile --params``, so a value means the
-same thing on a laptop and in a step.
+The ``key=value`` form and ``--load-versions`` go through Kedro's own parsers (the ones behind
+``kedro run``), so a value has the type ``kedro run --params`` would give it. The deploy package
+uses the same functions for ``kedro azureml compile --params``, so a value means the same thing on a
+laptop and in a step.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from typing import Any
 
 from kedro_azureml_runtime.errors import ParamsError
 
+_HOW_TO_WRITE = (
+    "write key=value pairs separated by commas, such as lr=0.1,model.depth=3, "
+    "or a JSON object such as '{\"lr\": 0.1}'"
+)
+
 
 def parse_params(text: str) -> dict[str, Any]:
     """Parse ``--params``.
 
     Args:
-        text: ``{"a": 1, "b": {"c": "x"}}`` (a JSON object), or ``a=1,b.c=x`` (Kedro's syntax: dotted
-            keys nest, numbers become ``int`` or ``float``, everything else stays a string). Empty
-            text gives no parameters.
+        text: ``{"a": 1, "b": {"c": "x"}}`` (a JSON object), or ``a=1,b.c=x`` (Kedro's syntax,
+            parsed by Kedro: dotted keys nest, and values are typed as ``kedro run --params``
+            types them: ``true``/``false`` are booleans, ``null`` is ``None``, numbers are ``int``
+            or ``float``, quoted values stay strings). Empty text gives no parameters.
 
     Returns:
         The parameters as a nested dictionary.
@@ -30,62 +38,70 @@ def parse_params(text: str) -> dict[str, Any]:
     if not text:
         return {}
     if text.startswith(("{", "[")):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParamsError(
-                f"--params is not valid JSON ({exc.msg} at column {exc.colno}): write a JSON "
-                "object such as '{\"lr\": 0.1}' or key=value pairs such as lr=0.1,model.depth=3."
-            ) from None
-        if not isinstance(value, dict):
-            raise ParamsError("--params JSON must be an object, such as '{\"lr\": 0.1}'.")
-        return value
-
-    params: dict[str, Any] = {}
-    for item in text.split(","):
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(not part for part in key.split(".")):
-            raise ParamsError(
-                f"--params item {item.strip()!r} is not key=value: write pairs separated by commas, "
-                "such as lr=0.1,model.depth=3, or a JSON object."
-            )
-        _set_nested(params, key.split("."), _convert(raw.strip()))
-    return params
+        return _parse_json(text)
+    return _parse_key_values(text)
 
 
 def parse_load_versions(text: str) -> dict[str, str]:
-    """Parse ``--load-versions``: Kedro's ``dataset_name:version,other:version`` syntax.
+    """Parse ``--load-versions`` with Kedro's own parser: ``dataset_name:version,other:version``.
 
     Raises:
-        ParamsError: an item is not ``name:version``.
+        ParamsError: an item is not ``name:version``, or a version is not a single path component.
     """
-    versions: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, version = item.partition(":")
-        if not sep or not name.strip() or not version.strip():
-            raise ParamsError(
-                f"--load-versions item {item!r} is not dataset_name:version, such as "
-                "model:2026-01-31T08.00.00.000Z."
-            )
-        versions[name.strip()] = version.strip()
-    return versions
+    import click
+    from kedro.framework.cli.utils import _split_load_versions
+
+    try:
+        versions = _split_load_versions(_context(), None, text.strip())
+    except click.ClickException as exc:
+        raise ParamsError(
+            f"--load-versions {text.strip()!r}: {exc.message.rstrip('.')}; write dataset_name:version pairs "
+            "separated by commas, such as model:2026-01-31T08.00.00.000Z."
+        ) from None
+    empty = [name for name, version in versions.items() if not name.strip() or not version.strip()]
+    if empty:
+        raise ParamsError(
+            f"--load-versions item {empty[0]!r} is not dataset_name:version, such as "
+            "model:2026-01-31T08.00.00.000Z."
+        )
+    return {name.strip(): version.strip() for name, version in versions.items()}
 
 
-def _convert(raw: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            pass
-    return raw
+def _parse_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParamsError(
+            f"--params is not valid JSON ({exc.msg} at column {exc.colno}): {_HOW_TO_WRITE}."
+        ) from None
+    if not isinstance(value, dict):
+        raise ParamsError("--params JSON must be an object, such as '{\"lr\": 0.1}'.")
+    return value
 
 
-def _set_nested(target: dict[str, Any], keys: list[str], value: Any) -> None:
-    *parents, last = keys
-    for key in parents:
-        child = target.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ParamsError(f"--params sets {key!r} both to a value and to nested keys.")
-        target = child
-    target[last] = value
+def _parse_key_values(text: str) -> dict[str, Any]:
+    import click
+    from kedro.framework.cli.utils import _split_params
+    from omegaconf.errors import OmegaConfBaseException
+
+    param = click.Option(["--params"])
+    try:
+        value = _split_params(_context(), param, text)
+    except click.ClickException as exc:
+        raise ParamsError(
+            f"--params {text!r}: {exc.message.rstrip('.')}; {_HOW_TO_WRITE}."
+        ) from None
+    except OmegaConfBaseException as exc:
+        where = f" at {exc.full_key!r}" if getattr(exc, "full_key", None) else ""
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ParamsError(
+            f"--params {text!r} cannot be read by OmegaConf{where} ({reason}); write such a "
+            'value in a JSON object instead, such as \'{"key": "text"}\'.'
+        ) from None
+    return dict(value)
+
+
+def _context() -> Any:
+    import click
+
+    return click.Context(click.Command("params"))

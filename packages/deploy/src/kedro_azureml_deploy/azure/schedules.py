@@ -302,8 +302,10 @@ def _schedule(
         pipeline_job_with_snapshot,
     )
     from kedro_azureml_deploy.azure.errors import azure_call
+    from kedro_azureml_deploy.azure.submission import check_environment
     from kedro_azureml_deploy.project_jobs import compile_project_job
 
+    check_environment(project, options)
     config = project.config.schedule_of(job)
     assert config is not None
     compiled = compile_project_job(project, name, options)

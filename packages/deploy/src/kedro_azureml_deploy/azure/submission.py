@@ -133,7 +133,7 @@ def submit_jobs(
     jobs = [project.config.job(name) for name in job_names]
     targets = {name: workspace_target(project.config, job, workspace) for name, job in jobs}
     callback = load_callback(on_job_scheduled) if on_job_scheduled else None
-    _check_environment(project, options)
+    check_environment(project, options)
     clients = WorkspaceClients(targets.values(), credential=credential, interactive=interactive)
     submissions = []
     for name, _job in jobs:
@@ -391,7 +391,14 @@ def _follow(
     return replace(submission, status=status)
 
 
-def _check_environment(project: KedroProject, options: CompileOptions) -> None:
+def check_environment(project: KedroProject, options: CompileOptions) -> None:
+    """Refuse a Kedro environment that cannot exist on Azure ML: ``local`` in code-upload mode,
+    since conf/local is never uploaded. Submissions, schedules and their dry runs all check it,
+    so a dry run refuses what the real command would refuse.
+
+    Raises:
+        SubmitError: ``options.env`` is ``local`` and the code is uploaded.
+    """
     if project.config.execution.mode == "code_upload" and options.env == "local":
         raise SubmitError(
             "the steps would run with Kedro environment `local`, but conf/local is never "

@@ -24,13 +24,15 @@ def compile_command(
     metadata: Any, jobs: tuple[str, ...], output: Path | None, options: CompileOptions
 ) -> None:
     """Compile job(s) of azureml.yml into Azure ML pipeline job YAML, without touching Azure."""
+    from kedro_azureml_deploy.local_folder import ignored_folder
     from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 
     project, names = open_jobs(metadata, jobs, options)
     for name in names:
-        target = _output_for(output, name, several=len(names) > 1) or default_output_path(
-            project.path, name
-        )
+        target = _output_for(output, name, several=len(names) > 1)
+        if target is None:
+            target = default_output_path(project.path, name)
+            ignored_folder(target.parent)  # the default output is never committed
         compiled = compile_project_job(project, name, options, output=target)
         compiled.write(target)
         click.echo(

@@ -166,8 +166,8 @@ OUTPUT_OPTION = click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="File to write (one job), or folder (several jobs). Default: azureml-<job>.yml at the "
-    "project root.",
+    help="File to write (one job), or folder (several jobs), for a job you want to commit. "
+    "Default: .azureml-local/compiled/<job>.yml, which git ignores.",
 )
 
 PYTHON_OPTION = click.option(

@@ -116,10 +116,12 @@ def print_previews(
 ) -> None:
     """What submitting (or scheduling) each job would send, for ``--dry-run``."""
     from kedro_azureml_deploy.dry_run import preview_submission
+    from kedro_azureml_deploy.local_folder import ignored_folder
     from kedro_azureml_deploy.project_jobs import default_output_path
 
     for name in names:
         output = default_output_path(project.path, name)
+        ignored_folder(output.parent)
         preview = preview_submission(project, name, options, workspace=workspace, output=output)
         click.echo(preview.describe().replace(str(output), display_path(output)))
     click.echo("Dry run: nothing was sent to Azure.")

@@ -84,6 +84,7 @@ class CompiledJob:
 
         stream = io.StringIO(self.to_yaml())
         # load_job resolves relative paths from the folder of `relative_origin`, a YAML file's
-        # path: the file `compile` writes by default sits at the project root.
+        # path: a job compiled without an output file has its code path relative to the
+        # project root, as submission and schedules compile it.
         origin = Path(project_path) / f"azureml-{self.name}.yml"
         return load_job(stream, relative_origin=str(origin))

@@ -88,7 +88,8 @@ def compile_job(
     """Compile ``pipeline`` (already filtered as ``job.pipeline`` says) into a pipeline job.
 
     Raises:
-        CompileError: the pipeline is empty, data cannot cross a step boundary (listing every
+        CompileError: the pipeline is empty, ``--load-versions`` names a dataset the job
+            produces, data cannot cross a step boundary (listing every
             offender with producer, consumers and fix), a node matches two compute or
             environment entries, an asset output is a ``uri_file``, or a distributed node's size
             cannot be resolved.
@@ -99,6 +100,7 @@ def compile_job(
             f"job {job_name!r} selects no node from pipeline {job.pipeline.pipeline_name!r}: "
             "check its pipeline filters in azureml.yml."
         )
+    _check_load_versions(job_name, nodes, options.load_versions)
     step_names = unique_names(node.name for node in nodes)
     crossings = _crossings(nodes, catalog)
     if options.preflight:
@@ -169,6 +171,23 @@ def compile_job(
         if config.execution.mode == "code_upload"
         else None,
     )
+
+
+def _check_load_versions(
+    job_name: str, nodes: list[Node], load_versions: Mapping[str, str]
+) -> None:
+    """Refuse ``--load-versions`` of a dataset the job itself produces: its consumers read a
+    fresh step input holding only the version this job saves, so no other version can load."""
+    producers = {name: node.name for node in nodes for name in node.outputs}
+    for name, version in load_versions.items():
+        if name in producers:
+            producer = producers[name]
+            raise CompileError(
+                f"--load-versions {name}:{version}: dataset {name!r} is produced inside job "
+                f"{job_name!r} by node {producer!r}, so its steps only see the version this job "
+                f"saves: drop {name} from --load-versions, or load it in a job that reads {name} "
+                f"without producing it (one whose pipeline starts after node {producer!r})."
+            )
 
 
 def _crossings(nodes: list[Node], catalog: CatalogProtocol) -> dict[str, Crossing]:

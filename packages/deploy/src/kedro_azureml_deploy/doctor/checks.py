@@ -13,7 +13,10 @@ Checks, in order:
 6. catalog entries that name credentials, which live in files steps never get;
 7. catalog paths that leave a step's mounts or the project (``doctor.paths``);
 8. secrets that detect-secrets finds in the files the snapshot would upload (errors);
-9. symbolic links the snapshot leaves out because they lead out of the project (warnings).
+9. symbolic links the snapshot leaves out because they lead out of the project (warnings);
+10. log files the snapshot would upload (Kedro's ``info.log`` holds this machine's paths);
+11. a ``kedro-azureml-runtime`` pinned differently in ``requirements.txt`` and the ``Dockerfile``
+    (``copier update`` changes the Dockerfile's, never the user's ``requirements.txt``).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def diagnose(
         *_terminal_local_outputs(pipeline, catalog, project_path),
         *_credentials_from_files(pipeline, catalog_config or {}),
         *paths_leaving_their_place(pipeline, catalog, project_path),
+        *_runtime_pins_disagree(project_path),
     ]
     if snapshot is not None:
         findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)
@@ -67,7 +71,10 @@ def diagnose(
         findings += _uploaded_files(snapshot)
         findings += _secrets_in_snapshot(snapshot)
         findings += _links_out_of_project(snapshot)
-    return Diagnosis(job_name, tuple(findings))
+        findings += _uploaded_logs(snapshot)
+    return Diagnosis(
+        job_name, tuple(findings), code=snapshot.describe() if snapshot is not None else None
+    )
 
 
 def _crossings(compiled: CompiledJob) -> list[Finding]:
@@ -295,6 +302,90 @@ def _links_out_of_project(snapshot: CodeSnapshot) -> list[Finding]:
             )
         )
     return findings
+
+
+def _uploaded_logs(snapshot: CodeSnapshot) -> list[Finding]:
+    return [
+        Finding(
+            Severity.WARNING,
+            str(relative),
+            "a log file would be uploaded with the code (Kedro's info.log holds absolute paths "
+            "of this machine)",
+            "add *.log to .amlignore",
+        )
+        for relative in snapshot.files
+        if fnmatch.fnmatchcase(relative.name.lower(), "*.log")
+    ]
+
+
+#: The package every step image installs, whose pins must agree.
+RUNTIME_PACKAGE = "kedro-azureml-runtime"
+
+
+def _runtime_pins_disagree(project_path: Path) -> list[Finding]:
+    """``requirements.txt`` and the ``Dockerfile`` both pin the runtime, to different versions:
+    pip then fails to build the image, or installs one the user did not choose."""
+    required = _runtime_specifiers(_requirement_lines(project_path / "requirements.txt"))
+    installed = _runtime_specifiers(_dockerfile_requirements(project_path / "Dockerfile"))
+    if not required or not installed or required == installed:
+        return []
+    wanted, given = ", ".join(sorted(installed)), ", ".join(sorted(required))
+    return [
+        Finding(
+            Severity.ERROR,
+            "requirements.txt",
+            f"pins {RUNTIME_PACKAGE}{given} but the Dockerfile installs {RUNTIME_PACKAGE}{wanted} "
+            "(copier update moves the Dockerfile's pin, never requirements.txt's)",
+            f"set {RUNTIME_PACKAGE}{wanted} in requirements.txt, or drop it there and let the "
+            "Dockerfile install it",
+        )
+    ]
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    lines = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            lines.append(line)
+    return lines
+
+
+def _dockerfile_requirements(path: Path) -> list[str]:
+    """The quoted or bare words of the Dockerfile that name the runtime package."""
+    import re
+    import shlex
+
+    if not path.is_file():
+        return []
+    words: list[str] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if RUNTIME_PACKAGE in line and not line.lstrip().startswith("#"):
+            try:
+                words += shlex.split(line)
+            except ValueError:
+                words += line.split()
+    pattern = re.compile(rf"^{re.escape(RUNTIME_PACKAGE)}\b", re.IGNORECASE)
+    return [word for word in words if pattern.match(word)]
+
+
+def _runtime_specifiers(lines: list[str]) -> set[str]:
+    """The version specifiers of the runtime in ``lines`` (requirement strings), parsed by
+    ``packaging`` as pip parses them."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    specifiers = set()
+    for line in lines:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == RUNTIME_PACKAGE and requirement.specifier:
+            specifiers.add(str(requirement.specifier))
+    return specifiers
 
 
 def _relative(location: str, project_path: Path) -> str:

@@ -11,7 +11,7 @@ local asset cache).
 
     from kedro_azureml_deploy.replay import replay_job
 
-    report = replay_job(Path("azureml-train.yml"), project_path=Path("."))
+    report = replay_job(Path(".azureml-local/compiled/train.yml"), project_path=Path("."))
     if not report.ok:
         ...  # report.steps say which step failed; report.run_id resumes the run
 """

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.project_jobs import compile_project_job, path_inside_project
+from kedro_azureml_deploy.local_folder import ignored_folder
+from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 from kedro_azureml_deploy.replay.replay_job import replay_job
 
 if TYPE_CHECKING:
@@ -21,18 +22,6 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.project import KedroProject
     from kedro_azureml_deploy.replay.report import ReplayReport
-
-#: Where ``run --local`` writes the compiled jobs it replays, relative to the project.
-COMPILED_DIR = Path(".azureml-local") / "compiled"
-
-
-def compiled_job_path(project_path: Path, job_name: str) -> Path:
-    """Where ``run --local`` writes the compiled YAML of ``job_name``.
-
-    Raises:
-        ConfigError: the job's name would put the file outside the project.
-    """
-    return path_inside_project(project_path, COMPILED_DIR / f"{job_name}.yml", job_name)
 
 
 def run_jobs_locally(
@@ -67,8 +56,9 @@ def run_jobs_locally(
         raise ReplayError("--resume takes one job at a time: pass one -j/--job.")
     reports = []
     for name in job_names:
-        target = compiled_job_path(project.path, name)
+        target = default_output_path(project.path, name)
         compiled = compile_project_job(project, name, options, output=target)
+        ignored_folder(target.parent)
         compiled.write(target)
         snapshot = (
             project.code_snapshot(compiled.code_directory)

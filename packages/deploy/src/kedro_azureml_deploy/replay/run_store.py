@@ -31,6 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from kedro_azureml_deploy.errors import ReplayError
+from kedro_azureml_deploy.local_folder import ignored_folder
 
 RUN_FILE = "run.json"
 JOB_FILE = "job.yml"
@@ -228,10 +229,7 @@ class RunStore:
             RunWriteError: the run cannot be written; nothing of it is left then.
         """
         with writing("the runs folder", self.runs_dir):
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            gitignore = self.runs_dir / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Replay runs of kedro-azureml: never committed.\n*\n")
+            ignored_folder(self.runs_dir)
             while True:
                 path = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
                 try:

@@ -94,14 +94,13 @@ class CodeSnapshot:
     links_out: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
-        """One line: how many files, how big, which ignore file applied, what was never
-        uploaded."""
+        """One line: how many files, how big, which ignore file applied, and everything that is
+        never uploaded whatever the ignore file says (all of it: a secret left out is worth
+        seeing)."""
         rules = f"{self.ignore_file.name} applied" if self.ignore_file else "no ignore file"
         text = f"{len(self.files)} file(s), {_size(self.size)} ({rules}"
         if self.left_out:
-            shown = ", ".join(self.left_out[:6])
-            more = f" and {len(self.left_out) - 6} more" if len(self.left_out) > 6 else ""
-            text += f"; never uploaded: {shown}{more}"
+            text += f"; never uploaded: {', '.join(self.left_out)}"
         return text + ")"
 
     @functools.cached_property

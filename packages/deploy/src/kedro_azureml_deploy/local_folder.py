@@ -1,0 +1,33 @@
+"""``.azureml-local/``: what the tool writes into a project for itself, never committed.
+
+Compiled jobs (``compile``'s default output, ``run --local``, the dry run) and replay runs live
+there. The first write creates ``.azureml-local/.gitignore`` holding ``*``, so the folder ignores
+itself and ``git status`` stays clean (``copier update`` refuses a dirty tree) without the user
+editing their own ``.gitignore``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The project folder the tool writes for itself, relative to the project root.
+LOCAL_FOLDER = Path(".azureml-local")
+#: Where compiled jobs go unless the user names a file: ``.azureml-local/compiled/<job>.yml``.
+COMPILED_FOLDER = LOCAL_FOLDER / "compiled"
+
+_GITIGNORE = "# Written by kedro-azureml for itself: never committed.\n*\n"
+
+
+def ignored_folder(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) as a folder git ignores, and return it.
+
+    The ``.gitignore`` goes into the nearest ``.azureml-local`` among ``folder`` and its parents,
+    or into ``folder`` itself when it lies elsewhere (a ``--runs-dir`` of the user's choosing). An
+    existing ``.gitignore`` is left as it is.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    root = next((p for p in (folder, *folder.parents) if p.name == LOCAL_FOLDER.name), folder)
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(_GITIGNORE, encoding="utf-8")
+    return folder
