@@ -320,6 +320,8 @@ def test_readme_gives_the_next_steps(project):
         ({"project_name": "  "}, "needs a name"),
         ({"azure_workspace": "w"}, "workspace name"),
         ({"azure_compute_cluster": "9-cluster"}, "compute cluster name"),
+        ({"azure_compute_cluster": "cpu-cluster-1"}, "compute cluster name"),
+        ({"azure_compute_cluster": "a" * 25}, "compute cluster name"),
         (
             {"execution_mode": "docker_image", "image_name": "My Image"},
             "is not an image name",
