@@ -108,7 +108,8 @@ def chosen_template(context: Mapping[str, Any]) -> tuple[str, str | None, bool]:
         if checkout == kedro_version:
             checkout = None
         return template or template_source(), ref or checkout or default_template_ref(), True
-    return template or starter.removeprefix("git+"), ref or checkout, False
+    # copier reads the URL as cookiecutter does (``git+`` and all), and records it as given
+    return template or starter, ref or checkout, False
 
 
 def render(template: str, ref: str | None, target: Path, answers: Mapping[str, Any]) -> str:
