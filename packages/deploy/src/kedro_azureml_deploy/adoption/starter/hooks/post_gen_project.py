@@ -23,7 +23,6 @@ cookiecutter renders this file with Jinja before it runs it: it must hold no Jin
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -97,7 +96,7 @@ def chosen_template(context: Mapping[str, Any]) -> tuple[str, str | None, bool]:
     ref = str(context.get(REF_KEY) or "").strip() or None
     starter, starter_dir = str(context["_template"]), str(context["_repo_dir"])
     checkout = str(context.get("_checkout") or "").strip() or None
-    shipped = os.path.isdir(starter) and Path(starter).resolve() == Path(starter_dir).resolve()
+    shipped = Path(starter).is_dir() and Path(starter).resolve() == Path(starter_dir).resolve()
     if shipped:
         from kedro import __version__ as kedro_version
 
@@ -127,7 +126,9 @@ def render(template: str, ref: str | None, target: Path, answers: Mapping[str, A
     try:
         return render_template(template, ref, target, answers, **options)
     except RefusedAnswer as refused:
-        raise StarterError(f"the answer to `{refused.question}` is refused: {refused.reason}")
+        raise StarterError(
+            f"the answer to `{refused.question}` is refused: {refused.reason}"
+        ) from None
     except AdoptionError as error:
         raise StarterError(str(error)) from None
 
@@ -169,9 +170,9 @@ def main() -> int:
         template, ref, _ = chosen_template(context)
         rendered = render(template, ref, target, template_answers(context))
     except StarterError as error:
-        print(f"Error: {error}", file=sys.stderr)
+        sys.stderr.write(f"Error: {error}\n")
         return 1
-    print(f"Rendered the kedro-azureml template {template} at {rendered}.")
+    sys.stdout.write(f"Rendered the kedro-azureml template {template} at {rendered}.\n")
     return 0
 
 
