@@ -307,3 +307,13 @@ def test_a_project_from_kedro_new_syncs_runs_compiles_and_replays(tmp_path, temp
     compiled = yaml.safe_load((project / ".azureml-local/compiled/default.yml").read_text())
     assert set(compiled["jobs"]) == {"make_points", "split_points", "fit_line", "evaluate_line"}
     assert re.search(r"Run \S+ succeeded", done.stdout), done.stdout
+
+
+def test_the_cli_reference_lists_every_key_of_the_starter():
+    page = (REPO_ROOT / "docs/reference/cli.md").read_text()
+    section = page.split("## `kedro new --starter azureml`", 1)[1]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (yes)? ?\|", section, flags=re.MULTILINE))
+
+    assert set(rows) == set(DEFAULTS)
+    assert {key for key, asked in rows.items() if asked} == set(PROMPTS)
+    assert STARTER_DIRECTORY in section
