@@ -193,16 +193,23 @@ def test_kedro_new_asks_kedro_style_and_renders_the_answers(tmp_path, template_r
     }.items() <= answers.items()
 
 
-def test_an_answer_the_template_refuses_fails_in_one_line_and_leaves_no_project(
-    tmp_path, template_repo
+@pytest.mark.parametrize(
+    ("answers", "key", "fix"),
+    [
+        ({"azure_workspace": "x"}, "azure_workspace", "3-33 letters"),  # the template refuses
+        ({"use_mlflow": "maybe"}, "use_mlflow", "answer yes or no"),  # the starter refuses
+    ],
+)
+def test_an_answer_refused_fails_in_one_line_and_leaves_no_project(
+    answers, key, fix, tmp_path, template_repo
 ):
-    result = new_with_config(tmp_path, {"azure_workspace": "x"}, template_repo)
+    result = new_with_config(tmp_path, answers, template_repo)
 
     assert result.returncode != 0
     errors = [line for line in result.stdout.splitlines() if line.startswith("Error:")]
     errors += [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, describe(result)
-    assert "`azure_workspace`" in errors[0] and "3-33 letters" in errors[0]
+    assert f"`{key}`" in errors[0] and fix in errors[0]
     assert not (tmp_path / "my-project").exists()
 
 
@@ -245,6 +252,13 @@ def test_a_project_from_kedro_new_keeps_the_users_edits_through_copier_update(tm
     assert 'DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)' in settings
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
     assert (project / TELEMETRY).read_text() == "consent: true"
+    # --checkout picks the release a new project starts from
+    later = tmp_path / "later"
+    later.mkdir()
+    result = new_with_config(later, {}, template, "--checkout", "v0.2.0")
+    assert result.returncode == 0, describe(result)
+    answers = yaml.safe_load((later / "my-project" / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.2.0" and answers["kedro_init_version"] == "1.9.0"
 
 
 @pytest.mark.slow
