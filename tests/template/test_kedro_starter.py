@@ -130,6 +130,17 @@ def test_the_starter_answers_every_question_of_the_template_with_its_defaults():
             assert HOOK.template_answers({key: DEFAULTS[key]}) == {question: default}, key
         else:
             assert DEFAULTS[key] == default, key
+    # Kedro checks a choice as it is typed: exactly the template's choices pass
+    for key, spec in PROMPTS.items():
+        choices = questions[HOOK.TEMPLATE_QUESTIONS[key]].get("choices")
+        if choices:
+            values = choices.values() if isinstance(choices, dict) else choices
+            accepted = {
+                v
+                for v in [*values, "none", "3.10", "other"]
+                if re.match(spec["regex_validator"], v)
+            }
+            assert accepted == set(values), key
     # Kedro passes these three to every starter and keeps `example_pipeline` for its own
     # template: the starter must not take them for answers
     assert not {"kedro_version", "tools", "example_pipeline"} & set(HOOK.TEMPLATE_QUESTIONS)
