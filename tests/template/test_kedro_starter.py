@@ -146,6 +146,33 @@ def test_the_starter_answers_every_question_of_the_template_with_its_defaults():
     assert not {"kedro_version", "tools", "example_pipeline"} & set(HOOK.TEMPLATE_QUESTIONS)
 
 
+SHIPPED = {"_template": str(STARTER_DIR), "_repo_dir": str(STARTER_DIR)}
+REPOSITORY = {"_template": "git+https://example.com/kedro-azureml.git", "_repo_dir": "/clone/x"}
+
+
+@pytest.mark.parametrize(
+    ("context", "chosen"),
+    [
+        # the shipped starter: the template of $KEDRO_AZUREML_TEMPLATE, at this release's tag
+        # (Kedro's own version, which it passes as --checkout to every alias, is no release)
+        ({**SHIPPED, "_checkout": importlib.metadata.version("kedro")}, ("$env", f"v{RELEASE}")),
+        ({**SHIPPED, "_checkout": "v0.2.0"}, ("$env", "v0.2.0")),
+        ({**SHIPPED, "template_source": "../fork", "template_ref": "HEAD"}, ("../fork", "HEAD")),
+        # a starter from a repository: that repository's template, at the same --checkout
+        ({**REPOSITORY, "_checkout": "v0.3.0"}, (REPOSITORY["_template"], "v0.3.0")),
+        ({**REPOSITORY, "_checkout": None}, (REPOSITORY["_template"], None)),
+        (
+            {**REPOSITORY, "_checkout": "main", "template_ref": "v0.3.0"},
+            (REPOSITORY["_template"], "v0.3.0"),
+        ),
+    ],
+)
+def test_the_template_and_release_follow_the_starters_source(context, chosen, monkeypatch):
+    monkeypatch.setenv("KEDRO_AZUREML_TEMPLATE", "$env")
+
+    assert HOOK.chosen_template(context) == chosen
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_kedro_new_with_a_config_file_makes_what_copier_copy_makes(
     scenario, tmp_path, render_scenario, template_repo

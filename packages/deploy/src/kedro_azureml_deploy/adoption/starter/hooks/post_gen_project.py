@@ -89,9 +89,9 @@ def _yes_or_no(key: str, value: Any) -> bool:
     raise StarterError(f"`{key}` is yes or no, not {value!r}: answer yes or no.")
 
 
-def chosen_template(context: Mapping[str, Any]) -> tuple[str, str | None, bool]:
-    """The template to render, its release (``None``: its latest) and whether the starter is the
-    one shipped in kedro-azureml-deploy (rather than one checked out from a repository)."""
+def chosen_template(context: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The template to render and its release (``None``: its latest), for the starter shipped in
+    kedro-azureml-deploy or one taken from a repository."""
     template = str(context.get(TEMPLATE_KEY) or "").strip()
     ref = str(context.get(REF_KEY) or "").strip() or None
     starter, starter_dir = str(context["_template"]), str(context["_repo_dir"])
@@ -106,9 +106,9 @@ def chosen_template(context: Mapping[str, Any]) -> tuple[str, str | None, bool]:
         # release of this template, so only a --checkout of the user's chooses one.
         if checkout == kedro_version:
             checkout = None
-        return template or template_source(), ref or checkout or default_template_ref(), True
+        return template or template_source(), ref or checkout or default_template_ref()
     # copier reads the URL as cookiecutter does (``git+`` and all), and records it as given
-    return template or starter, ref or checkout, False
+    return template or starter, ref or checkout
 
 
 def render(template: str, ref: str | None, target: Path, answers: Mapping[str, Any]) -> str:
@@ -167,7 +167,7 @@ def main() -> int:
     context = json.loads(context_file.read_text(encoding="utf-8"))
     context_file.unlink()
     try:
-        template, ref, _ = chosen_template(context)
+        template, ref = chosen_template(context)
         rendered = render(template, ref, target, template_answers(context))
     except StarterError as error:
         sys.stderr.write(f"Error: {error}\n")
