@@ -183,6 +183,7 @@ class FakeAzureML:
         self._resources: dict[str, dict[str, Any]] = {}
         self._job_progress: dict[str, int] = {}
         self.child_runs: dict[str, list[FakeStepRun]] = {}  # by pipeline job name
+        self._held_jobs: set[str] = set()
         self._faults: list[Fault] = []
         self._network_faults: list[NetworkFault] = []
         self._released = threading.Event()
@@ -652,7 +653,7 @@ class FakeAzureML:
 
     def _advance(self, key: str, job: dict[str, Any]) -> None:
         status = job["properties"]["status"]
-        if status in _FINAL_JOB_STATUSES or not self.job_statuses:
+        if status in _FINAL_JOB_STATUSES or not self.job_statuses or key in self._held_jobs:
             return
         step = self._job_progress[key]
         job["properties"]["status"] = self.job_statuses[min(step, len(self.job_statuses) - 1)]
@@ -775,7 +776,8 @@ class FakeAzureML:
                     },
                 },
             }
-            self._job_progress[key] = len(self.job_statuses)  # the test moves it on
+            self._job_progress[key] = 0
+            self._held_jobs.add(key)  # keeps its status until set_job_status
             self.child_runs[name] = steps
 
     def set_job_status(self, name: str, status: str) -> None:

@@ -5,45 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from azure_fake.azure_ml_api import FakeStepRun
+from azure_fake.pipeline_runs import JOB, execute_command, seeded_steps
 from kedro_azureml_deploy.azure.failure_cause import failure_cause
 from kedro_azureml_deploy.azure.job_status import JobStatusReader, node_arguments
 from kedro_azureml_deploy.errors import SubmitError
-
-JOB = "olive_kettle_7x2k"
-
-
-def command(*nodes: str) -> str:
-    node_args = " ".join(f"--node {node}" for node in nodes)
-    return f"kedro azureml execute --pipeline __default__ {node_args} --az-output model=${{{{outputs.model}}}}"
-
-
-def seeded_steps() -> list[FakeStepRun]:
-    return [
-        FakeStepRun(
-            "preprocess",
-            command("preprocess"),
-            status="Completed",
-            started="2026-12-02T04:00:00Z",
-            ended="2026-12-02T04:01:05Z",
-            log="preprocessing\nINFO Completed 1 out of 1 tasks\n",
-        ),
-        FakeStepRun(
-            "features_and_train",
-            command("features", "train"),
-            display_name="features+train",
-            status="Failed",
-            compute="gpu-cluster",
-            started="2026-12-02T04:01:10Z",
-            ended="2026-12-02T04:01:40Z",
-            log=(
-                'Traceback (most recent call last):\n  File "nodes.py", line 3\n'
-                "KeyError: 'price'\nError: node train failed: KeyError: 'price'\n"
-            ),
-            error="Execution failed. User process 'kedro' exited with status code 1.",
-        ),
-        FakeStepRun("evaluate", command("evaluate")),
-    ]
 
 
 def test_status_names_each_kedro_node_with_its_step_state_times_compute_and_studio_link(
@@ -118,8 +83,8 @@ def test_an_unknown_node_names_the_nodes_of_the_job(fake_azure, ml_client, targe
         JobStatusReader(ml_client, target, JOB).read().step_of_node("trian")
 
 
-def test_node_arguments_are_read_from_the_step_command():
-    assert node_arguments(command("a", "b")) == ("a", "b")
+def test_node_arguments_are_read_from_the_step_execute_command():
+    assert node_arguments(execute_command("a", "b")) == ("a", "b")
     assert node_arguments("cd src && kedro azureml execute --node=x --pipeline p") == ("x",)
 
 

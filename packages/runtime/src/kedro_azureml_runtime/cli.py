@@ -33,10 +33,12 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "doctor",
     "info",
     "init",
+    "logs",
     "replay",
     "run",
     "schedule",
     "schema",
+    "status",
 )
 
 

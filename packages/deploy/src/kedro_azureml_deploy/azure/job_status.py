@@ -25,8 +25,10 @@ from kedro_azureml_deploy.plan_page.step_progress import StepProgress
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
+    from azure.core.credentials import TokenCredential
 
     from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
+    from kedro_azureml_deploy.config import AzureMLConfig
 
 #: Azure ML's job statuses, as the plan page shows them.
 PAGE_STATES = {
@@ -361,3 +363,54 @@ def _error_message(error: Any) -> str | None:
     inner = getattr(error, "error", None)
     message = getattr(inner, "message", None) or getattr(error, "message", None)
     return str(message) if message else None
+
+
+def open_job(
+    config: AzureMLConfig,
+    job_name: str,
+    *,
+    workspace: str | None = None,
+    credential: TokenCredential | None = None,
+    interactive: bool = False,
+) -> JobStatusReader:
+    """A reader of Azure ML job ``job_name`` in the workspace ``workspace`` names (the default
+    workspace of ``azureml.yml`` when ``None``), signed in.
+
+    Raises:
+        ConfigError: ``workspace`` is not an entry of ``azureml.yml``.
+        SubmitError: signing in fails, or the workspace cannot be reached.
+    """
+    from kedro_azureml_deploy.azure.clients import WorkspaceClients
+    from kedro_azureml_deploy.azure.workspace_target import workspace_target
+
+    target = workspace_target(config, None, workspace)
+    clients = WorkspaceClients([target], credential=credential, interactive=interactive)
+    return JobStatusReader(clients(target), target, job_name)
+
+
+def status_lines(job: PipelineJobStatus, now: datetime | None = None) -> list[str]:
+    """``kedro azureml status``: the job, then one row per Kedro node (its step's state, start,
+    duration, compute and Studio page), then the cause of each failed step."""
+    from kedro_azureml_deploy.plan_page.step_progress import format_duration
+
+    header = ("node", "step", "state", "started", "duration", "compute", "studio")
+    rows = [
+        (
+            node,
+            step.step,
+            step.status,
+            step.started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if step.started else "",
+            format_duration(step.duration(now)),
+            step.compute or "",
+            step.studio_url or "",
+        )
+        for step in job.steps
+        for node in step.nodes or ("(no node read)",)
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    lines = [f"Job {job.name}: {job.status}" + (f"  {job.studio_url}" if job.studio_url else "")]
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    lines += [f"{step.step}: {step.cause}" for step in job.steps if step.cause]
+    return lines
