@@ -33,6 +33,7 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "doctor",
     "info",
     "init",
+    "plan",
     "replay",
     "run",
     "schedule",
