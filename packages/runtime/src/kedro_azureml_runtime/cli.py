@@ -34,6 +34,7 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "info",
     "init",
     "logs",
+    "plan",
     "replay",
     "run",
     "schedule",
