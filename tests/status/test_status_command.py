@@ -4,6 +4,7 @@ credential can stand in for a sign-in), against the fake over HTTPS."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -117,3 +118,24 @@ def test_an_unknown_job_or_node_is_one_line_with_the_fix_and_exit_1(
     error_lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(error_lines) == 1 and message in error_lines[0]
     assert "Traceback" not in result.output
+
+
+def test_plan_html_with_an_azure_job_links_each_node_to_its_step_in_studio(
+    fake_azure, project_metadata
+):
+    from kedro_azureml_deploy.cli.plan import plan
+
+    steps = seeded_steps()
+    fake_azure.add_pipeline_run(JOB, steps, status="Failed")
+
+    result = invoke(
+        plan, ["-j", "train", "--html", "page.html", "--azure-job", JOB], project_metadata
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"with Azure ML job {JOB}: 4 nodes in 4 steps -> page.html" in result.output
+    html = (project_metadata.project_path / "page.html").read_text()
+    # the project's steps are one per node; the Azure job's first step is `preprocess`
+    assert re.search(r'data-node="preprocess" data-state="completed"', html)
+    assert f"https://ml.azure.com/runs/{steps[0].run_id}" in html
+    assert f"Azure ML job {JOB} (Failed)" in html
