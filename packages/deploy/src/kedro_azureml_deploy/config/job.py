@@ -69,6 +69,23 @@ def _schedule_kind(value: Any) -> str | None:
     return None
 
 
+def _grouping_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "strategy"
+    if isinstance(value, dict | GroupingConfig):
+        return "grouping"
+    return None
+
+
+GroupingReference = Annotated[
+    Annotated[Strategy, Tag("strategy")] | Annotated[GroupingConfig, Tag("grouping")],
+    Discriminator(
+        _grouping_kind,
+        custom_error_type="grouping_type",
+        custom_error_message="expected `none`, `chains`, `namespaces` or `tags`, or a mapping "
+        "with `by` and `ungrouped`",
+    ),
+]
 ScheduleReference = Annotated[
     Annotated[str, Tag("schedule name")] | Annotated[ScheduleConfig, Tag("inline schedule")],
     Discriminator(
@@ -208,7 +225,7 @@ class JobConfig(StrictModel):
         "see change.",
     )
 
-    grouping: Strategy | GroupingConfig = Field(
+    grouping: GroupingReference = Field(
         default="none",
         validate_default=True,
         description="How the job's nodes are grouped into steps (each step is one container "
