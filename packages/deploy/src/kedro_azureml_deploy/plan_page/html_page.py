@@ -140,8 +140,8 @@ def render_plan_page(
         going = " — still going: this page reloads itself" if live else ""
         run_line = f'<p class="run">Steps of {what}: {states}<span class="going">{going}</span></p>'
     reload_script = (
-        f"setTimeout(function(){{sessionStorage.setItem('planScroll',"
-        f"JSON.stringify([scrollX,scrollY,graphBox.scrollLeft,graphBox.scrollTop]));"
+        "setTimeout(function(){try{sessionStorage.setItem('planScroll',JSON.stringify("
+        "[scrollX,scrollY,graphBox.scrollLeft,graphBox.scrollTop]));}catch(e){}"
         f"location.reload();}},{RELOAD_SECONDS * 1000});"
         if live
         else ""
@@ -335,9 +335,9 @@ font-size:12px}footer{padding:0 28px 24px;color:var(--muted);font-size:12px}
 
 _SCRIPT = """
 var graphBox=document.getElementById('graph-box');
-(function(){var saved=sessionStorage.getItem('planScroll');if(saved){try{var s=JSON.parse(saved);
-scrollTo(s[0],s[1]);graphBox.scrollLeft=s[2];graphBox.scrollTop=s[3];}catch(e){}
-sessionStorage.removeItem('planScroll');}})();
+(function(){try{var saved=sessionStorage.getItem('planScroll');if(saved){var s=JSON.parse(saved);
+scrollTo(s[0],s[1]);graphBox.scrollLeft=s[2];graphBox.scrollTop=s[3];
+sessionStorage.removeItem('planScroll');}}catch(e){}})();
 document.getElementById('find').addEventListener('input',function(){
 var q=this.value.trim().toLowerCase(),n=0;
 document.querySelectorAll('[data-search]').forEach(function(el){el.classList.remove('dim','hit');});
