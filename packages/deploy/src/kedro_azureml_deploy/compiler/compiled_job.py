@@ -34,7 +34,8 @@ class CompiledStep:
         depends_on: the steps whose outputs it reads.
         reads: every dataset the step reads from outside itself (another step, or outside the
             job), parameters left out; data between two of its own nodes stays in memory.
-        writes: every dataset it writes for outside itself (another step, or out of the job).
+        writes: every dataset it writes for outside itself: to another step, out of the job, or
+            to an output of its own (a pipeline dataset or an asset).
     """
 
     name: str

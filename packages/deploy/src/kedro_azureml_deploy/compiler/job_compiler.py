@@ -116,14 +116,14 @@ def compile_job(
     travel = {crossing.dataset: crossing for crossing in crossings.values()}
     assets = _asset_datasets(nodes, catalog)
     inside = _inside_steps(nodes, step_of)
-    ports = unique_names(_mounted_names(nodes, travel, assets, inside, catalog))
+    ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
 
     producer_step = {dataset: step_of[node.name] for node in nodes for dataset in node.outputs}
     compiled_steps: list[CompiledStep] = []
     step_specs: dict[str, dict[str, Any]] = {}
     for group in groups:
         step = group.name
-        reads, writes = _step_datasets(group.nodes, inside)
+        reads, writes = _step_datasets(group.nodes, inside, ports)
         inputs, outputs, mounts = _step_io(group.nodes, reads, travel, assets, ports, producer_step)
         spec: dict[str, Any] = {
             "type": "command",
@@ -216,10 +216,11 @@ def _inside_steps(nodes: list[Node], step_of: Mapping[str, str]) -> set[str]:
 
 
 def _step_datasets(
-    nodes: tuple[Node, ...], inside: set[str]
+    nodes: tuple[Node, ...], inside: set[str], ports: Mapping[str, str]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a step reads from outside itself and writes for outside itself (see
-    ``CompiledStep.reads``/``writes``)."""
+    ``CompiledStep.reads``/``writes``): a dataset that stays inside the step is written out
+    only when it has an output (a pipeline dataset or an asset)."""
     produced = {name for node in nodes for name in node.outputs}
     reads: dict[str, None] = {}
     writes: dict[str, None] = {}
@@ -228,7 +229,7 @@ def _step_datasets(
             if name not in produced and not _is_parameter(name):
                 reads.setdefault(name)
         for name in node.outputs:
-            if name not in inside:
+            if name not in inside or name in ports:
                 writes.setdefault(name)
     return tuple(reads), tuple(writes)
 
@@ -308,19 +309,18 @@ def _mounted_names(
     nodes: list[Node],
     travel: Mapping[str, Crossing],
     assets: Mapping[str, AzureMLAssetDataset],
-    inside: set[str],
     catalog: CatalogProtocol,
 ) -> list[str]:
     """Datasets that get an input or output port, in order of first appearance: those crossing
-    steps, assets, and pipeline datasets read from or written out of the job (one that stays
-    inside a step is read and written where its catalog entry says, as in ``kedro run``)."""
+    steps, assets, and the other pipeline datasets (a pipeline dataset that stays inside a step
+    is still saved to the step's output, and its consumers in the step read it back there)."""
     names: dict[str, None] = {}
     for node in nodes:
         for name in (*node.inputs, *node.outputs):
             if (
                 name in travel
                 or name in assets
-                or (name not in inside and _terminal_pipeline_dataset(name, travel, catalog))
+                or _terminal_pipeline_dataset(name, travel, catalog)
             ):
                 names.setdefault(name)
     return list(names)
