@@ -39,7 +39,6 @@ USER_ERRORS = frozenset(
         "SubmitError",
         "ReplayError",
         "AdoptionError",
-        "RunWriteError",
         "AzureMLRuntimeError",
         "ExecuteError",
         "ParamsError",
@@ -54,24 +53,27 @@ PROBLEM = "Problem"
 #: Places whose message is composed of messages collected elsewhere, as ``module:function`` (the
 #: module relative to its ``src`` folder), with the reason. A new such place must be added here.
 COMPOSED: dict[str, str] = {
-    "kedro_azureml_deploy/cli/info.py:info": "joins Problems, each collected at its origin",
-    "kedro_azureml_deploy/config/config_files.py:check_config_files": (
-        "joins Problems, each collected at its origin"
+    "kedro_azureml_deploy/azure/reports.py:raise_for_failures": (
+        "the failure of one job, or one line per failed job, each collected at its origin"
     ),
-    "kedro_azureml_deploy/config/loader.py:_config_error": (
-        "joins the Problems pydantic found, each collected at its origin"
+    "kedro_azureml_deploy/azure/submission.py:_failed": (
+        "a SubmitError collected at its origin, followed by what the submission left behind"
     ),
-    "kedro_azureml_deploy/config/validation_errors.py:problems_of": (
-        "pydantic's own validation messages, under the key path"
+    "kedro_azureml_deploy/config/validation_errors.py:validation_problems": (
+        "pydantic's own validation messages, under the key path (the page's config section)"
     ),
-    "kedro_azureml_deploy/project_jobs.py:load_job": "the doctor's findings, collected below",
-    "kedro_azureml_deploy/azure/reports.py:raise_if_failed": "a SubmitError collected at its origin",
-    "kedro_azureml_deploy/replay/snapshot.py:snapshot_files": (
-        "the snapshot's own error, collected at its origin"
+    "kedro_azureml_deploy/project_jobs.py:compile_project_job": (
+        "doctor's findings, each printed with its fix (the page's compile section)"
+    ),
+    "kedro_azureml_deploy/replay/snapshot.py:take_snapshot": (
+        "the code snapshot's own error, collected at its origin"
     ),
     "kedro_azureml_runtime/cli.py:invoke": "a user error collected at its origin, as one line",
-    "kedro_azureml_runtime/step_contract.py:parse_step_args": (
-        "a ValueError of the step contract, collected at its origin"
+    "kedro_azureml_runtime/step_contract.py:params_callback": (
+        "Kedro's own message for a --params value it cannot parse"
+    ),
+    "kedro_azureml_runtime/step_contract.py:load_versions_callback": (
+        "Kedro's own message for a --load-versions value it cannot parse"
     ),
 }
 
@@ -170,6 +172,30 @@ def _texts_of(
         body, orelse = _texts_of(expr.body, function), _texts_of(expr.orelse, function)
         if body is not None and orelse is not None:
             return body + orelse
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left, right = _texts_of(expr.left, function), _texts_of(expr.right, function)
+        if left is not None and right is not None:
+            return [a + b for a in left for b in right]
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "join"
+        and len(expr.args) == 1
+    ):
+        lines = expr.args[0]
+        if isinstance(lines, ast.Name) and function is not None:
+            return _appended_texts(lines.id, function)
+        return _texts_of(lines, function)
+    if isinstance(expr, ast.List):
+        texts = []
+        for element in expr.elts:
+            found = _texts_of(element, function)
+            if found is None:
+                return None
+            texts.extend(found)
+        return texts
+    if isinstance(expr, ast.Name) and function is None and expr.id in _CONSTANTS:
+        return [_CONSTANTS[expr.id]]
     if isinstance(expr, ast.Name) and function is not None:
         texts = []
         for node in ast.walk(function):
@@ -180,6 +206,8 @@ def _texts_of(
                     if found is None:
                         return None
                     texts.extend(found)
+        if not texts and expr.id in _CONSTANTS:
+            return [_CONSTANTS[expr.id]]
         return texts or None
     if isinstance(expr, ast.Call):
         name = _call_name(expr.func)
@@ -189,8 +217,31 @@ def _texts_of(
     return None
 
 
+def _appended_texts(
+    name: str, function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> list[str] | None:
+    """The lines of list ``name`` that a message joins: each ``name.append(<text>)``; ``None`` if
+    one of them is not a template (the place is then composed, see ``COMPOSED``)."""
+    texts = []
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "append"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+            and node.args
+        ):
+            found = _texts_of(node.args[0], function)
+            if found is None:
+                return None
+            texts.extend(found)
+    return texts or _texts_of(ast.Name(id=name), function)
+
+
 _MODULES: list[_Module] = []
 _FUNCTIONS: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+_CONSTANTS: dict[str, str] = {}
 
 
 def _load() -> None:
@@ -203,15 +254,55 @@ def _load() -> None:
         for node in ast.walk(module.tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 _FUNCTIONS.setdefault(node.name, node)
+        for node in module.tree.body:
+            target = (
+                node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+            )
+            value = (
+                _text(node.value)
+                if isinstance(node, ast.Assign | ast.AnnAssign) and node.value
+                else None
+            )
+            if isinstance(target, ast.Name) and value is not None:
+                _CONSTANTS[target.id] = value
+
+
+def _user_error_classes() -> set[ast.ClassDef]:
+    """Our own user-error classes: those deriving from one of ``USER_ERRORS``."""
+    return {
+        node
+        for module in _MODULES
+        for node in ast.walk(module.tree)
+        if isinstance(node, ast.ClassDef)
+        and any(_call_name(base) in USER_ERRORS for base in node.bases)
+    }
+
+
+def _in_class(module: _Module, node: ast.AST, classes: set[ast.ClassDef]) -> bool:
+    while node in module.parents:
+        node = module.parents[node]
+        if isinstance(node, ast.ClassDef):
+            return node in classes
+    return False
 
 
 def _constructions() -> Iterator[tuple[_Module, ast.Call, ast.expr | None]]:
+    classes = _user_error_classes()
+    own = {c.name for c in classes} - USER_ERRORS
     for module in _MODULES:
         for node in ast.walk(module.tree):
             if not isinstance(node, ast.Call):
                 continue
             name = _call_name(node.func)
-            if name in USER_ERRORS:
+            if name in own:
+                continue  # its own __init__ builds the message: read below
+            if (
+                name == "__init__"
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Call)
+                and _call_name(node.func.value.func) == "super"
+                and _in_class(module, node, {c for c in classes if c.name in own})
+            ) or name in USER_ERRORS:
                 args = node.args
             elif name == PROBLEM:
                 args = node.args[1:]
@@ -234,8 +325,8 @@ def user_error_messages() -> tuple[list[UserErrorMessage], list[str]]:
         function = module.function_of(call)
         place = f"{module.name}:{function.name if function else '<module>'}"
         where = f"{place}:{call.lineno}"
-        if message is None:
-            continue  # a class statement's base or an error without a message: nothing to show
+        if message is None or place in COMPOSED:
+            continue  # no message of its own, or one composed of messages collected elsewhere
         texts = _texts_of(message, function)
         if texts is None:
             if place not in COMPOSED:
