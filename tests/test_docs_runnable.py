@@ -95,9 +95,7 @@ def test_the_newcomer_and_offline_how_to_pages_have_runnable_blocks():
 
 def test_only_the_pages_the_test_runs_mark_blocks_runnable():
     marked = {
-        page.relative_to(DOCS).as_posix()
-        for page in DOCS.rglob("*.md")
-        if runnable_blocks(page)
+        page.relative_to(DOCS).as_posix() for page in DOCS.rglob("*.md") if runnable_blocks(page)
     }
     assert marked <= {*NEWCOMER_PAGES, *HOW_TO_PAGES}, (
         f"add to HOW_TO_PAGES (or NEWCOMER_PAGES) in {Path(__file__).name}, or the blocks never "
