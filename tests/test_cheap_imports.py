@@ -66,6 +66,17 @@ def test_loading_the_command_group_imports_no_azure_module(project, args):
     assert _azure_modules(code, project.path) == []
 
 
+@pytest.mark.parametrize("args", [["--help"], ["azureml", "--help"], ["azureml", "compile"]])
+def test_kedro_outside_a_project_imports_no_azure_module(tmp_path, args):
+    code = (
+        "import sys\n"
+        "from kedro.framework.cli.cli import main\n"
+        f"sys.argv = ['kedro', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    assert _azure_modules(code, tmp_path) == []
+
+
 def test_execute_of_a_real_step_imports_no_azure_ai_ml(project, tmp_path):
     out = tmp_path / "out"
     code = (

@@ -156,4 +156,7 @@ def test_upstream_deprecation_notices_do_not_bury_the_result(tmp_path):
     assert result.returncode == 1
     assert "register_new_resolver" not in output
     assert "deprecated" not in output
+    compiled = project.kedro("azureml", "compile", "-j", "default")
+    assert compiled.returncode == 0, compiled.stderr
+    assert "No typed parameter requirements" not in compiled.stdout + compiled.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Error: unknown job `nope`")

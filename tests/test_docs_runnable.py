@@ -6,6 +6,11 @@ Convention (docs/how-to/contribute.md): a fenced ``bash`` or ``console`` block r
 order, in one shell started in an empty scratch folder (so a ``cd`` carries over), offline from
 Azure, with ``KEDRO_AZUREML_CLONE`` set to this checkout: the docs use it wherever a reader uses
 their clone of kedro-azureml. A block that stops working fails the suite, with its page and line.
+
+A how-to page solves a task in an existing project, so its runnable blocks start inside the project
+the first-project tutorial makes (``PROJECT_SETUP``: the template with its defaults, job
+``default``, committed to git, installed with ``uv sync`` and its environment activated, as the
+how-to pages assume when they write ``kedro azureml ...``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,22 @@ MARKER = "<!-- runnable -->"
 FENCE = re.compile(r"^```(?P<lang>bash|console)\s*$")
 #: Pages a newcomer follows from start to end: each must have runnable blocks.
 NEWCOMER_PAGES = ("getting-started.md", "tutorials/first-project.md")
+#: How-to pages whose task can be done offline: each must have runnable blocks. The others need
+#: Azure (authenticate, submit for real), an MLflow server or a newer template release, and say so.
+HOW_TO_PAGES = (
+    "how-to/compile-and-inspect.md",
+    "how-to/replay-locally.md",
+    "how-to/submit-and-schedule.md",
+)
+#: Where a how-to page's blocks start: the first-project tutorial's project (its blocks 1 to 3).
+PROJECT_SETUP = (
+    'uvx copier copy --trust --defaults --data kedro_azureml_source="$KEDRO_AZUREML_CLONE" '
+    '"$KEDRO_AZUREML_CLONE" my-project >/dev/null 2>&1',
+    "cd my-project",
+    "git init -q && git add . && git commit -qm 'Start from the kedro-azureml template'",
+    "uv sync -q",
+    "source .venv/bin/activate",
+)
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Docs Test",
     "GIT_AUTHOR_EMAIL": "docs@example.invalid",
@@ -67,25 +88,40 @@ def runnable_blocks(page: Path) -> list[Block]:
     return blocks
 
 
-def test_the_newcomer_pages_have_runnable_blocks():
-    for name in NEWCOMER_PAGES:
+def test_the_newcomer_and_offline_how_to_pages_have_runnable_blocks():
+    for name in (*NEWCOMER_PAGES, *HOW_TO_PAGES):
         assert runnable_blocks(DOCS / name), f"docs/{name} marks no block {MARKER}"
 
 
-def _script(blocks: list[Block]) -> str:
+def test_only_the_pages_the_test_runs_mark_blocks_runnable():
+    marked = {
+        page.relative_to(DOCS).as_posix() for page in DOCS.rglob("*.md") if runnable_blocks(page)
+    }
+    assert marked <= {*NEWCOMER_PAGES, *HOW_TO_PAGES}, (
+        f"add to HOW_TO_PAGES (or NEWCOMER_PAGES) in {Path(__file__).name}, or the blocks never "
+        f"run: {sorted(marked - {*NEWCOMER_PAGES, *HOW_TO_PAGES})}"
+    )
+
+
+def _script(blocks: list[Block], *, setup: tuple[str, ...] = ()) -> str:
     """One bash script running every block, saying which one fails."""
     parts = ["set -euo pipefail"]
+    if setup:
+        parts.append("echo '>>> the project of the first-project tutorial' >&2")
+        parts.extend(setup)
     for block in blocks:
         where = f"docs/{block.page}, the block at line {block.line}"
         parts.append(f"echo '>>> {where}' >&2")
-        parts.extend(block.commands)
+        # `set -e` lets a failure pass inside `a && b`: each command line must succeed as a whole.
+        parts.extend(f"{{ {command}\n}} || exit $?" for command in block.commands)
     return "\n".join(parts) + "\n"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", NEWCOMER_PAGES)
+@pytest.mark.parametrize("page", [*NEWCOMER_PAGES, *HOW_TO_PAGES])
 def test_the_documented_commands_run_as_written(page, tmp_path):
     blocks = runnable_blocks(DOCS / page)
+    setup = PROJECT_SETUP if page.startswith("how-to/") else ()
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     env = {
@@ -101,7 +137,7 @@ def test_the_documented_commands_run_as_written(page, tmp_path):
     assert shutil.which("uv"), "uv is needed to run the documented commands"
 
     result = subprocess.run(
-        ["bash", "-c", _script(blocks)],
+        ["bash", "-c", _script(blocks, setup=setup)],
         cwd=scratch,
         env=env,
         capture_output=True,

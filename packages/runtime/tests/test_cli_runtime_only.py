@@ -49,8 +49,12 @@ def test_unknown_subcommand_gives_clicks_message_without_traceback(project):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_outside_a_project_kedro_gives_its_usual_message(tmp_path):
-    result = run_kedro(tmp_path, "azureml", "--help")
-    assert result.returncode != 0
-    assert "No such command 'azureml'" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+def test_outside_a_project_azureml_says_it_needs_one(tmp_path):
+    help_text = run_kedro(tmp_path, "azureml", "--help")
+    command = run_kedro(tmp_path, "azureml", "execute", "--node", "n")
+
+    assert help_text.returncode == 0, help_text.stderr
+    assert "needs a Kedro project" in help_text.stdout and "\n  execute " in help_text.stdout
+    assert command.returncode == 1
+    assert command.stderr.startswith("Error: kedro azureml needs a Kedro project: run it from")
+    assert "Traceback" not in help_text.stderr + command.stderr

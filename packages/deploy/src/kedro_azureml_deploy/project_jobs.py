@@ -17,7 +17,6 @@ from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
 from kedro_azureml_deploy.doctor.checks import diagnose
 from kedro_azureml_deploy.doctor.findings import Diagnosis
-from kedro_azureml_deploy.doctor.params import unknown_params
 from kedro_azureml_deploy.errors import CompileError, ConfigError
 from kedro_azureml_deploy.local_folder import COMPILED_FOLDER
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
@@ -96,10 +95,9 @@ def diagnose_project_job(
         env=options.env,
         snapshot=snapshot,
         catalog_config=_catalog_config(project),
+        runtime_params=options.params,
+        parameters=project.configured_parameters if options.params else None,
     )
-    extra = unknown_params(options.params, project.configured_parameters, env=options.env)
-    if extra:
-        diagnosis = Diagnosis(diagnosis.job, (*diagnosis.findings, *extra))
     return compiled, diagnosis
 
 

@@ -45,7 +45,8 @@ class Replay:
     def __init__(self, project_path: Path, job_file: Path, **options: Any) -> None:
         self.stream = io.StringIO()
         terminal = options.pop("terminal", False)
-        console = Console(file=self.stream, width=200, force_terminal=terminal, color_system=None)
+        width = options.pop("width", 200)
+        console = Console(file=self.stream, width=width, force_terminal=terminal, color_system=None)
         self.report: ReplayReport = replay_job(
             job_file, project_path=project_path, console=console, **options
         )

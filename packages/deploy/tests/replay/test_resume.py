@@ -135,7 +135,10 @@ def test_resuming_with_another_compiled_job_is_refused(make_project, write_job):
     before = tree(runs)
     changed = write_job({"only": {"type": "command", "command": "true", "code": "."}}, name="b.yml")
 
-    with pytest.raises(ReplayError, match="resuming would mix steps of two jobs"):
+    with pytest.raises(ReplayError, match="resuming would mix steps of two jobs") as refused:
         replay(project, changed, resume=run_id)
+
+    assert "replay it again without --resume" in str(refused.value)
+    assert "Resume with that file" not in str(refused.value)  # no advice that cannot work
 
     assert tree(runs) == before

@@ -12,6 +12,7 @@ Kedro imports this module on every ``kedro`` call inside a project: it must stay
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from importlib.metadata import EntryPoint, entry_points
@@ -81,6 +82,24 @@ KNOWN_THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
 )
 
 
+#: Log records of upstream libraries that tell a user of these commands nothing, as (logger, start
+#: of the message): left out of the commands' output (only while a command runs, never globally).
+KNOWN_THIRD_PARTY_LOG_RECORDS: tuple[tuple[str, str], ...] = (
+    # Kedro 1.x logs it at INFO for every pipeline whose nodes declare no typed parameters.
+    ("kedro.validation.parameter_validator", "No typed parameter requirements found"),
+)
+
+
+class _KnownThirdPartyRecords(logging.Filter):
+    """Drops the records of ``KNOWN_THIRD_PARTY_LOG_RECORDS``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(
+            record.name == name and record.getMessage().startswith(start)
+            for name, start in KNOWN_THIRD_PARTY_LOG_RECORDS
+        )
+
+
 class UsageErrorLine(click.ClickException):
     """A command line that cannot be parsed, said in one line (exit code 2, as click's usage
     errors)."""
@@ -106,10 +125,14 @@ class OneLineErrors:
             raise _usage_error_line(exc, ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        known_records = _KnownThirdPartyRecords()
+        loggers = [logging.getLogger(name) for name, _ in KNOWN_THIRD_PARTY_LOG_RECORDS]
         try:
             with warnings.catch_warnings():
                 for message, category in KNOWN_THIRD_PARTY_WARNINGS:
                     warnings.filterwarnings("ignore", message=message, category=category)
+                for logger in loggers:
+                    logger.addFilter(known_records)
                 return super().invoke(ctx)  # type: ignore[misc]
         except UsageErrorLine:
             raise
@@ -119,6 +142,9 @@ class OneLineErrors:
             if self.show_traceback(ctx):
                 raise
             raise click.ClickException(str(exc)) from None
+        finally:
+            for logger in loggers:
+                logger.removeFilter(known_records)
 
     def show_traceback(self, ctx: click.Context) -> bool:
         """Whether a user error shows its traceback (the deploy package's ``--verbose``)."""

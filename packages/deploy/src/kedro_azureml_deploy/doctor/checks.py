@@ -16,7 +16,8 @@ Checks, in order:
 9. symbolic links the snapshot leaves out because they lead out of the project (warnings);
 10. log files the snapshot would upload (Kedro's ``info.log`` holds this machine's paths);
 11. a ``kedro-azureml-runtime`` pinned differently in ``requirements.txt`` and the ``Dockerfile``
-    (``copier update`` changes the Dockerfile's, never the user's ``requirements.txt``).
+    (``copier update`` changes the Dockerfile's, never the user's ``requirements.txt``);
+12. ``--params`` keys that no parameter of the project defines (``doctor.params``, warnings).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.crossings import local_path
 from kedro_azureml_deploy.doctor.findings import Diagnosis, Finding, Severity
+from kedro_azureml_deploy.doctor.params import unknown_params
 from kedro_azureml_deploy.doctor.paths import paths_leaving_their_place
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset, AzureMLPipelineDataset
 
@@ -55,15 +57,20 @@ def diagnose(
     env: str,
     snapshot: CodeSnapshot | None,
     catalog_config: Mapping[str, Any] | None = None,
+    runtime_params: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Diagnosis:
     """Every finding for ``compiled`` (compiled with preflight off, so crossings carry their
-    problems). ``snapshot`` is the code snapshot in code-upload mode, ``None`` in image mode."""
+    problems). ``snapshot`` is the code snapshot in code-upload mode, ``None`` in image mode;
+    ``runtime_params`` the ``--params`` given, checked against ``parameters``, the project's own
+    (before overrides)."""
     findings = [
         *_crossings(compiled),
         *_terminal_local_outputs(pipeline, catalog, project_path),
         *_credentials_from_files(pipeline, catalog_config or {}),
         *paths_leaving_their_place(pipeline, catalog, project_path),
         *_runtime_pins_disagree(project_path),
+        *unknown_params(runtime_params or {}, parameters or {}, env=env),
     ]
     if snapshot is not None:
         findings += _inputs_left_out(pipeline, catalog, project_path, snapshot)

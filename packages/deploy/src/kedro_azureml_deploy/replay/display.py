@@ -57,6 +57,8 @@ class ReplayDisplay:
     def __init__(self, console: Console, project_path: Path) -> None:
         self._console = console
         self._project_path = project_path
+        if not console.is_terminal:
+            console.soft_wrap = True  # a log file or CI: one line per line, paths never split
 
     @contextmanager
     def live(self, run: ReplayRun, *, title: str, snapshot: Snapshot) -> Iterator[None]:
@@ -88,11 +90,15 @@ class ReplayDisplay:
             self._summary_lines(report)
         for step in report.steps:
             if step.message:
-                self._console.print(f"{step.name}: {step.message}", markup=False, highlight=False)
+                self._console.print(
+                    f"{step.name}: {step.message}", markup=False, highlight=False, soft_wrap=True
+                )
             elif step.status in (StepStatus.FAILED, StepStatus.TIMED_OUT) and step.log_path:
                 line = error_line(step.log_path)
                 if line:
-                    self._console.print(f"{step.name}: {line}", markup=False, highlight=False)
+                    self._console.print(
+                        f"{step.name}: {line}", markup=False, highlight=False, soft_wrap=True
+                    )
         outputs = [
             (step.name, folder)
             for step in report.steps
@@ -107,10 +113,13 @@ class ReplayDisplay:
                     f"  {name}.{folder.name}: {self._relative(folder)}/",
                     markup=False,
                     highlight=False,
+                    soft_wrap=True,  # a path is copied whole, never split over lines
                 )
         outcome = f"[{RUN_STYLES[report.status]}]{report.status}[/]"
         hint = RESUME_HINTS.get(report.status, "").format(run_id=report.run_id)
-        self._console.print(f"Run {report.run_id} {outcome}.{hint}", highlight=False)
+        self._console.print(
+            f"Run {report.run_id} {outcome}.{hint}", highlight=False, soft_wrap=True
+        )
 
     def _summary_lines(self, report: ReplayReport) -> None:
         self._console.print(f"Replay run {report.run_id}", markup=False, highlight=False)

@@ -175,7 +175,9 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun,
     if run.job_copy.read_text(encoding="utf-8") != job.text:
         raise ReplayError(
             f"{job.path} is not the compiled job run {run_id} replays ({run.job_copy}): resuming "
-            "would mix steps of two jobs. Resume with that file, or start a new run."
+            "would mix steps of two jobs. The job changed since that run (an edit of the catalog, "
+            "the pipelines or azureml.yml changes it): replay it again without --resume, which "
+            "starts a new run of every step."
         )
     try:
         lock = lock_run(run)
