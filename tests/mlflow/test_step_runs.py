@@ -177,6 +177,27 @@ def test_without_a_run_id_a_step_opens_one_run_and_ends_it_with_the_step(
         assert "kedro_azureml.error" not in run.data.tags
 
 
+@pytest.mark.slow
+def test_a_grouped_step_is_one_run_for_all_its_nodes(make_mlflow_project, mlflow_server, mounts):
+    experiment = unique("grouped")
+    project = make_mlflow_project(
+        experiment=experiment, jobs={"train": {"grouping": "chains"}}
+    )  # train -> evaluate: one chain, one step
+    spec = compile_job(project)
+    before = run_ids(mlflow_server)
+
+    result = run_step(
+        project, spec, "train__evaluate", mounts=mounts, bin_folder=WORKSPACE_BIN, env={}
+    )
+
+    assert list(spec["jobs"]) == ["train__evaluate"]
+    assert result.returncode == 0, result.output
+    new = [run for run in mlflow_server.all_runs() if run.info.run_id not in before]
+    assert len(new) == 1, result.output
+    assert new[0].data.tags["kedro_azureml.nodes"] == "evaluate,train"
+    assert new[0].data.metrics == {"score": 30.0}
+
+
 # --- projects without MLflow ---------------------------------------------------------------------
 
 REPORT_MLFLOW_MODULES = (
