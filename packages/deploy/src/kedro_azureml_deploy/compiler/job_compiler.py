@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.compiled_job import (
@@ -20,6 +20,12 @@ from kedro_azureml_deploy.compiler.compiled_job import (
 )
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.naming import unique_names
+from kedro_azureml_deploy.compiler.parameter_inputs import (
+    StepParameters,
+    job_parameter_inputs,
+    params_left_in_commands,
+    step_parameters,
+)
 from kedro_azureml_deploy.compiler.routing import route_by_tags
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset
@@ -50,7 +56,8 @@ class CompileOptions:
 
     Attributes:
         env: the Kedro environment the steps run with (``KEDRO_ENV``).
-        params: runtime parameters passed to every step (``--params``).
+        params: runtime parameters (``--params``): the values of the job's parameter inputs
+            (see ``parameter_inputs``); what no node reads as a parameter is passed to every step.
         env_vars: extra environment variables of every step (added to the job's ``env_vars``).
         load_versions: dataset name to the version every step loads (``--load-versions``).
         aml_env: an Azure ML environment (``name@latest`` or ``name:version``) for every step,
@@ -110,6 +117,8 @@ def compile_job(
     ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
 
     producer_step = {dataset: step_names[node.name] for node in nodes for dataset in node.outputs}
+    parameters = job_parameter_inputs(job_name, nodes, catalog)
+    options = replace(options, params=params_left_in_commands(options.params, parameters, catalog))
     default_compute = job.compute or "__default__"
     compiled_steps: list[CompiledStep] = []
     step_specs: dict[str, dict[str, Any]] = {}
@@ -130,10 +139,12 @@ def compile_job(
             section="environment",
         )
         inputs, outputs, mounts = _node_io(node, travel, assets, ports, producer_step, catalog)
+        step_params = step_parameters([node], parameters, ports=[*inputs, *outputs])
+        inputs.update(step_params.inputs)
         spec: dict[str, Any] = {
             "type": "command",
             "display_name": node.name,
-            "command": _command(node, mounts, job, options, config),
+            "command": _command(node, mounts, job, options, config, step_params),
         }
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
@@ -162,9 +173,18 @@ def compile_job(
             )
         )
 
+    spec = _pipeline_spec(job_name, job, config, default_compute, step_specs, options)
+    if parameters:  # before `settings`, sorted by name
+        spec = {
+            **{key: value for key, value in spec.items() if key not in ("settings", "jobs")},
+            "inputs": {p.name: p.value for p in sorted(parameters.values(), key=lambda p: p.name)},
+            "settings": spec["settings"],
+            "jobs": spec["jobs"],
+        }
     return CompiledJob(
         name=job_name,
-        spec=_pipeline_spec(job_name, job, config, default_compute, step_specs, options),
+        spec=spec,
+        parameter_inputs=tuple(sorted(parameters.values(), key=lambda p: p.name)),
         steps=tuple(compiled_steps),
         crossings=tuple(crossings.values()),
         code_directory=config.execution.code_directory
@@ -317,7 +337,12 @@ def _asset_input(dataset: AzureMLAssetDataset) -> dict[str, Any]:
 
 
 def _command(
-    node: Node, mounts: Mounts, job: JobConfig, options: CompileOptions, config: AzureMLConfig
+    node: Node,
+    mounts: Mounts,
+    job: JobConfig,
+    options: CompileOptions,
+    config: AzureMLConfig,
+    parameters: StepParameters,
 ) -> str:
     """The step's ``kedro azureml execute`` command (the runtime's step contract)."""
     command = StepCommand(
@@ -328,6 +353,7 @@ def _command(
         params=options.params,
         load_versions=options.load_versions,
         retries=job.retries,
+        parameter_inputs=parameters.arguments,
     ).to_shell()
     if config.execution.mode == "image":
         command = f"cd {shlex.quote(config.execution.working_directory or '.')} && {command}"
