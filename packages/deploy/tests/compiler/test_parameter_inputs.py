@@ -162,7 +162,8 @@ def test_each_step_binds_and_passes_only_the_parameters_its_nodes_read(compile_p
     assert "--param-input params:rate number ${{inputs.rate}}" in command
     assert "--params" not in command
     assert (
-        "'KEDRO_AZUREML_VALUE'\n${{inputs.greeting}}\nKEDRO_AZUREML_VALUE\n" in jobs["train"]["command"]
+        "'KEDRO_AZUREML_VALUE'\n${{inputs.greeting}}\nKEDRO_AZUREML_VALUE\n"
+        in jobs["train"]["command"]
     )
 
 

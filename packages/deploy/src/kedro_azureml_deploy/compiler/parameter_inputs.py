@@ -88,9 +88,13 @@ def dataset_of(name: str) -> str:
         return WHOLE_PARAMETERS
     if not name.startswith("_"):
         parts = name.split("__")
-        if name[:1].isalpha() and all(map(_PLAIN_PART.fullmatch, parts)):
-            if (decoded := ".".join(parts)) != WHOLE_PARAMETERS:
-                return PARAMS_PREFIX + decoded
+        decoded = ".".join(parts)
+        if (
+            name[:1].isalpha()
+            and all(map(_PLAIN_PART.fullmatch, parts))
+            and decoded != WHOLE_PARAMETERS
+        ):
+            return PARAMS_PREFIX + decoded
         raise ValueError(f"{name!r} is not the input of a Kedro parameter")
     characters, index = [], 1
     while index < len(name):
