@@ -22,6 +22,13 @@ PIPELINE_JOB_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.s
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+def dump_yaml(spec: Mapping[str, Any]) -> str:
+    """A pipeline job as ``compile`` writes it (deterministic: same input, same bytes)."""
+    return yaml.dump(
+        dict(spec), Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=100_000
+    )
+
+
 @dataclass(frozen=True)
 class CompiledStep:
     """One command step: the Kedro node(s) it runs and where."""
@@ -79,9 +86,7 @@ class CompiledJob:
 
     def to_yaml(self) -> str:
         """The pipeline job as YAML (deterministic: same input, same bytes)."""
-        return yaml.dump(
-            self.spec, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=100_000
-        )
+        return dump_yaml(self.spec)
 
     def write(self, path: Path) -> Path:
         """Write ``to_yaml()`` to ``path``, creating its folder.

@@ -4,13 +4,14 @@ would (see the package docstring for what is reproduced)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file
+from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file, with_inputs
 from kedro_azureml_deploy.replay.display import ReplayDisplay
 from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from kedro_azureml_deploy.replay.read_only import remove_folder
@@ -50,6 +51,7 @@ def replay_job(
     runs_dir: Path | None = None,
     console: Console | None = None,
     snapshot: CodeSnapshot | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
 
@@ -66,6 +68,9 @@ def replay_job(
         console: where the live table (on a terminal) and the summary go; stdout by default.
         snapshot: the code snapshot the command already took of the job's code folder (``run
             --local`` compiled and checked the job first); taken here when ``None``.
+        inputs: new values of the job's inputs (its Kedro parameters), as a resubmission with
+            new inputs sets them (``--input NAME=VALUE``); the run records the job with them, so
+            resuming it takes the same values.
 
     Returns:
         The run's report. A stop signal (SIGINT, SIGTERM) interrupts the run rather than raising:
@@ -86,7 +91,7 @@ def replay_job(
     if max_parallel is not None and max_parallel < 1:
         raise ReplayError(f"max_parallel is {max_parallel}; allow at least one step at a time.")
     project_path = Path(project_path).resolve()
-    job = read_compiled_file(Path(job_file))
+    job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
     bin_folder = python_bin_folder(python)
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     if resume is not None:
@@ -166,7 +171,8 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun,
     if run.job_copy.read_text(encoding="utf-8") != job.text:
         raise ReplayError(
             f"{job.path} is not the compiled job run {run_id} replays ({run.job_copy}): resuming "
-            "would mix steps of two jobs. Resume with that file, or start a new run."
+            "would mix steps of two jobs. Resume with that file (and the same --input values), or start a new "
+            "run."
         )
     try:
         lock = lock_run(run)
