@@ -123,3 +123,36 @@ def test_an_input_the_job_lacks_or_a_value_of_another_type_is_one_clear_error(tm
 def test_a_step_bound_to_an_input_the_job_lacks_is_refused(tmp_path):
     with pytest.raises(ReplayError, match=r"jobs.a.inputs.lr reads input 'lr' of the job"):
         read_compiled_file(write_job(tmp_path, {"other": 1}))
+
+
+@pytest.mark.slow
+def test_runtime_params_in_the_configuration_resolve_at_compile_and_inputs_win_in_steps(
+    make_project,
+):
+    project = make_project(
+        nodes=[
+            NodeSpec("first", "identity", ["params:model.rate"], ["rate"]),
+            NodeSpec("second", "describe", ["rate", "params:model", "params:greeting"], ["out"]),
+        ],
+        catalog={
+            "rate": pipeline_dataset("rate.pkl"),
+            "out": pipeline_dataset("${runtime_params:out_name, out}.json", "json.JSONDataset"),
+        },
+        parameters={"model": {"rate": "${runtime_params:rate, 0.5}"}, "greeting": "hi"},
+        extra_functions=DESCRIBE,
+    )
+    job_file = compile_job(project, "--params", "rate=0.8,out_name=result")
+    job = yaml.safe_load(job_file.read_text())
+
+    assert job["inputs"]["model__rate"] == 0.8 and job["inputs"]["model"] == '{"rate": 0.8}'
+    for step in job["jobs"].values():  # no node reads them as parameters: every step gets them
+        assert """--params '{"out_name": "result", "rate": 0.8}'""" in step["command"]
+
+    first = replay(project, job_file).report
+    second = replay(project, job_file, inputs={"model__rate": 0.3}).report
+
+    def seen(run: Path) -> dict:
+        return json.loads((run / "second" / "outputs" / "out" / "result.json").read_text())
+
+    assert seen(first.run_dir) == {"rate": 0.8, "options": {"rate": 0.8}, "greeting": "hi"}
+    assert seen(second.run_dir) == {"rate": 0.3, "options": {"rate": 0.8}, "greeting": "hi"}
