@@ -220,3 +220,9 @@ def test_inputs_set_at_trigger_time_are_checked_against_the_job(compile_pipeline
         compiled.with_inputs({"seed": "x"}, where="schedules.n.inputs")
     with pytest.raises(ConfigError, match=r"True is not a number"):
         compiled.with_inputs({"rate": True}, where="w")
+
+
+def test_a_text_value_that_cannot_reach_a_step_is_a_compile_error(compile_pipeline):
+    catalog = parameter_catalog({**PARAMETERS, "greeting": "two\nlines\n"})
+    with pytest.raises(CompileError, match=r"parameter params:greeting .* ends with a new line"):
+        compile_pipeline(pipeline(), catalog)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.errors import CompileError, ConfigError
+from kedro_azureml_runtime.step_contract import VALUE_DELIMITER, here_document_safe
 
 if TYPE_CHECKING:
     from kedro.io import CatalogProtocol
@@ -199,13 +200,26 @@ def job_parameter_inputs(
                     "parameters do not define: add it to conf/base/parameters.yml (kedro run "
                     "fails the same way)."
                 ) from None
+            literal = input_value(value)
+            if isinstance(literal, str) and not here_document_safe(literal):
+                raise CompileError(
+                    f"job {job_name!r}: parameter {dataset} (read by node {node.name!r}) "
+                    f"{_unsafe_text(literal)}, which a job input cannot carry to a step: strip "
+                    "it from the value (in YAML, write a block scalar with `|-`)."
+                )
             found[dataset] = ParameterInput(
                 name=input_name(dataset),
                 dataset=dataset,
                 kind=input_kind(value),
-                value=input_value(value),
+                value=literal,
             )
     return found
+
+
+def _unsafe_text(text: str) -> str:
+    if text.endswith("\n"):
+        return "ends with a new line"
+    return f"has a line {VALUE_DELIMITER}"
 
 
 def step_parameters(
@@ -298,6 +312,11 @@ def set_input_value(
         elif not isinstance(value, bool | int | float):
             return input_value(value)
     elif kind == input_kind(value) or (kind == "number" and input_kind(value) == "integer"):
+        if isinstance(value, str) and not here_document_safe(value):
+            raise ConfigError(
+                f"{where}: the value {_unsafe_text(value)}, which a job input cannot carry to a "
+                "step; strip it."
+            )
         return value
     shown = json.dumps(parameter.value, ensure_ascii=False)
     raise ConfigError(
