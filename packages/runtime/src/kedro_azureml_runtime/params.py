@@ -76,29 +76,30 @@ def parameter_input_value(dataset: str, kind: str, text: str) -> Any:
     Raises:
         ParamsError: the text is not a value of ``kind``.
     """
-    stripped = text.strip()
-    try:
-        if kind == "string":
-            return text
-        if kind == "json":
-            return json.loads(text)
-        if kind == "boolean":
-            return {"true": True, "false": False}[stripped.lower()]
-        if kind == "integer":
-            return int(stripped)
-        if kind == "number":
-            try:
-                return int(stripped)
-            except ValueError:
-                return float(stripped)
-    except (ValueError, KeyError):
-        pass
-    else:
+    if kind == "string":
+        return text
+    readers: dict[str, Any] = {
+        "json": json.loads,
+        "boolean": lambda t: {"true": True, "false": False}[t.strip().lower()],
+        "integer": lambda t: int(t.strip()),
+        "number": _number,
+    }
+    if kind not in readers:
         raise ParamsError(f"--param-input {dataset}: unknown type {kind!r}.")
-    raise ParamsError(
-        f"--param-input {dataset}: {text!r} is not a {kind} value; set the job input to one "
-        "(Azure ML checks the type of inputs set in studio, not of those set by REST)."
-    )
+    try:
+        return readers[kind](text)
+    except (ValueError, KeyError):
+        raise ParamsError(
+            f"--param-input {dataset}: {text!r} is not a {kind} value; set the job input to one "
+            "(Azure ML checks the type of inputs set in studio, not of those set by REST)."
+        ) from None
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return float(text.strip())
 
 
 def runtime_parameters(

@@ -72,8 +72,9 @@ PARAMS_OPTION = click.option(
     "--params",
     default="",
     callback=params_callback,
-    help="Runtime parameters for every step, as `kedro run --params` takes them (key=value,...), "
-    "or a JSON object.",
+    help="Runtime parameters, as `kedro run --params` takes them (key=value,...), or a JSON "
+    "object: they set the job's inputs (the parameters its nodes read); keys no node reads go to "
+    "every step.",
 )
 ENV_VARS_OPTION = click.option(
     "--env-var",
