@@ -173,18 +173,19 @@ def compile_job(
             )
         )
 
-    spec = _pipeline_spec(job_name, job, config, default_compute, step_specs, options)
-    if parameters:  # before `settings`, sorted by name
-        spec = {
-            **{key: value for key, value in spec.items() if key not in ("settings", "jobs")},
-            "inputs": {p.name: p.value for p in sorted(parameters.values(), key=lambda p: p.name)},
-            "settings": spec["settings"],
-            "jobs": spec["jobs"],
-        }
+    job_inputs = tuple(sorted(parameters.values(), key=lambda parameter: parameter.name))
     return CompiledJob(
         name=job_name,
-        spec=spec,
-        parameter_inputs=tuple(sorted(parameters.values(), key=lambda p: p.name)),
+        spec=_pipeline_spec(
+            job_name,
+            job,
+            config,
+            default_compute,
+            step_specs,
+            options,
+            inputs={parameter.name: parameter.value for parameter in job_inputs},
+        ),
+        parameter_inputs=job_inputs,
         steps=tuple(compiled_steps),
         crossings=tuple(crossings.values()),
         code_directory=config.execution.code_directory
@@ -425,6 +426,8 @@ def _pipeline_spec(
     default_compute: str,
     steps: dict[str, dict[str, Any]],
     options: CompileOptions,
+    *,
+    inputs: Mapping[str, Any],
 ) -> dict[str, Any]:
     # Azure ML files each step's MLflow run under the pipeline's experiment: the same one a local
     # replay logs into when the project uses MLflow.
@@ -439,6 +442,8 @@ def _pipeline_spec(
         spec["description"] = job.description
     if job.tags:
         spec["tags"] = dict(sorted(job.tags.items()))
+    if inputs:  # the Kedro parameters the nodes read (see parameter_inputs)
+        spec["inputs"] = dict(inputs)
     spec["settings"] = {
         "default_compute": f"azureml:{config.compute[default_compute].cluster_name}",
         "continue_on_step_failure": job.continue_on_step_failure,
