@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,26 @@ def test_build_produces_a_wheel_and_sdist_per_package(wheels):
         "kedro_azureml_runtime",
         "kedro_azureml_runtime",
     ]
+
+
+def test_deploy_wheel_ships_the_kedro_starter_and_registers_it(wheels):
+    starter = ROOT / "packages/deploy/src/kedro_azureml_deploy/adoption/starter"
+    in_tree = {
+        path.relative_to(starter.parents[2]).as_posix()
+        for path in starter.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    (deploy_wheel,) = wheels.glob("kedro_azureml_deploy-*.whl")
+    with zipfile.ZipFile(deploy_wheel) as wheel:
+        names = set(wheel.namelist())
+        (entry_points,) = (name for name in names if name.endswith(".dist-info/entry_points.txt"))
+        registered = wheel.read(entry_points).decode()
+
+    # cookiecutter.json, prompts.yml, the hook and the folder cookiecutter renders
+    assert len(in_tree) == 4 and in_tree <= names
+    assert "[kedro.starters]\nazureml = kedro_azureml_deploy.adoption.starters:STARTERS" in (
+        registered
+    )
 
 
 def test_runtime_wheel_alone_runs_execute_in_a_fresh_venv(wheels, tmp_path):

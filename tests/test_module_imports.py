@@ -73,7 +73,7 @@ DEPLOY = "kedro_azureml_deploy"
 LAYERS: list[set[str]] = [
     {"", "errors", "versions", "local_folder"},  # "": the package itself (its __version__)
     {"config"},
-    {"compiler"},
+    {"compiler", "plan_page"},
     {"project", "mlflow_config", "snapshot"},
     {"doctor"},
     {"project_jobs"},

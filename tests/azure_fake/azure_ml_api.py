@@ -19,6 +19,9 @@ Microsoft.MachineLearningServices/workspaces/{ws}``:
   ``POST codes/{name}/versions/{version}/startPendingUpload`` hands out a SAS URL into Azurite;
 - ``jobs/{name}`` (``PUT``, ``GET``, ``POST .../cancel``) and the job list: a created job is
   ``NotStarted``, then each ``GET`` moves it along ``job_statuses``;
+- pipeline jobs with child jobs (``add_pipeline_run``): the job, its steps' components, and under
+  ``/history/v1.0/...`` the run history ``runs/{id}/children`` and ``runs/{id}/details`` (times,
+  error, ``logFiles``), each log file a URL of the fake (``/fake-logs/...``) answering plain text;
 - ``schedules/{name}`` (``PUT``, ``GET``, ``DELETE``) and the schedule list (``listViewType``):
   ``PUT`` and ``DELETE`` are long-running operations (``201``/``202`` with an
   ``Azure-AsyncOperation`` URL that the SDK polls).
@@ -53,6 +56,8 @@ _WORKSPACE_PATH = re.compile(
 )
 _OPERATION_PATH = re.compile(r"^/fake-operations/(?P<id>[^/]+)$")
 _VERSIONED = ("codes", "environments", "components", "data", "models")
+_HISTORY_PREFIX = "/history/v1.0"
+_LOGS_PREFIX = "/fake-logs/"
 _FINAL_JOB_STATUSES = {"Completed", "Failed", "Canceled", "NotResponding", "Paused"}
 
 
@@ -117,6 +122,34 @@ class StorageAccount:
 
 
 @dataclass
+class FakeStepRun:
+    """A child job of a pipeline job the fake holds (see ``FakeAzureML.add_pipeline_run``).
+
+    Attributes:
+        step: the step's name in the pipeline job.
+        command: its component's command (``kedro azureml execute ... --node ...``).
+        display_name: the child job's display name (the step's).
+        status: Azure ML's status of the child job (``NotStarted``, ``Running``, ``Failed``…).
+        compute: the compute it runs on.
+        log: the text of its ``user_logs/std_log.txt``; change it to make the log grow.
+        started, ended: when it started and ended (ISO 8601, UTC), if it did.
+        error: the error message the run history records, if it failed.
+        run_id: the child job's name (a fresh GUID, as Azure ML's).
+    """
+
+    step: str
+    command: str
+    display_name: str | None = None
+    status: str = "NotStarted"
+    compute: str = "cpu-cluster"
+    log: str = ""
+    started: str | None = None
+    ended: str | None = None
+    error: str | None = None
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
 class _Workspace:
     subscription_id: str
     resource_group: str
@@ -149,6 +182,8 @@ class FakeAzureML:
         }
         self._resources: dict[str, dict[str, Any]] = {}
         self._job_progress: dict[str, int] = {}
+        self.child_runs: dict[str, list[FakeStepRun]] = {}  # by pipeline job name
+        self._held_jobs: set[str] = set()
         self._faults: list[Fault] = []
         self._network_faults: list[NetworkFault] = []
         self._released = threading.Event()
@@ -313,7 +348,11 @@ class FakeAzureML:
             operation = _OPERATION_PATH.match(request.path)
             if operation:
                 return 200, {"status": "Succeeded", "name": operation["id"]}, {}
-            match = _WORKSPACE_PATH.match(request.path)
+            if request.path.startswith(_LOGS_PREFIX):
+                return self._log_file(request.path[len(_LOGS_PREFIX) :])
+            history = request.path.startswith(_HISTORY_PREFIX)
+            path = request.path[len(_HISTORY_PREFIX) :] if history else request.path
+            match = _WORKSPACE_PATH.match(path)
             if not match:
                 return _error(404, "NotFound", f"The fake does not serve {request.path}.")
             workspace = self._workspaces.get(
@@ -326,8 +365,10 @@ class FakeAzureML:
                     f"The Resource '{PROVIDER}/workspaces/{match['ws']}' under resource group "
                     f"'{match['rg']}' was not found.",
                 )
-            prefix = request.path[: len(request.path) - len(match["rest"] or "")]
+            prefix = path[: len(path) - len(match["rest"] or "")]
             rest = [unquote(part) for part in (match["rest"] or "").strip("/").split("/") if part]
+            if history:
+                return self._history(rest)
             return self._workspace_request(request, workspace, prefix, rest)
 
     def _take_fault(self, request: RecordedRequest) -> Fault | None:
@@ -612,7 +653,7 @@ class FakeAzureML:
 
     def _advance(self, key: str, job: dict[str, Any]) -> None:
         status = job["properties"]["status"]
-        if status in _FINAL_JOB_STATUSES or not self.job_statuses:
+        if status in _FINAL_JOB_STATUSES or not self.job_statuses or key in self._held_jobs:
             return
         step = self._job_progress[key]
         job["properties"]["status"] = self.job_statuses[min(step, len(self.job_statuses) - 1)]
@@ -663,6 +704,149 @@ class FakeAzureML:
             del self._resources[key]
             return 202, None, {**polling, "Location": polling["Azure-AsyncOperation"]}
         return _error(404, "NotFound", f"The fake does not serve {request.path}.")
+
+    # ---------------------------------------------------------------- pipeline child jobs, logs
+
+    def add_pipeline_run(
+        self,
+        name: str,
+        steps: list[FakeStepRun],
+        *,
+        status: str = "Running",
+        experiment: str = "demo",
+        workspace: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Hold pipeline job ``name`` of ``steps``, as if it had been submitted and run so far:
+        its ARM job (steps referring to anonymous components), the components (with each step's
+        command) and its child jobs in the run history. Change a ``FakeStepRun`` to move it on."""
+        with self._lock:
+            held = _Workspace(*workspace) if workspace else next(iter(self._workspaces.values()))
+            prefix = _workspace_prefix(held)
+            jobs = {}
+            for step in steps:
+                version = str(uuid.uuid4())
+                component_id = f"{prefix}/components/azureml_anonymous/versions/{version}"
+                self._resources[component_id.lower()] = {
+                    "id": component_id,
+                    "name": version,
+                    "type": f"{PROVIDER}/workspaces/components/versions",
+                    "systemData": _system_data(),
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "isAnonymous": True,
+                        "componentSpec": {
+                            "$schema": "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json",
+                            "name": "azureml_anonymous",
+                            "version": version,
+                            "type": "command",
+                            "display_name": step.display_name or step.step,
+                            "command": step.command,
+                            "environment": "azureml:kedro-env:3",
+                            "is_deterministic": True,
+                        },
+                    },
+                }
+                jobs[step.step] = {
+                    "type": "command",
+                    "name": step.step,
+                    "display_name": step.display_name or step.step,
+                    "componentId": component_id,
+                    "computeId": f"{prefix}/computes/{step.compute}",
+                }
+            key = f"{prefix}/jobs/{name}".lower()
+            self._resources[key] = {
+                "id": f"{prefix}/jobs/{name}",
+                "name": name,
+                "type": f"{PROVIDER}/workspaces/jobs",
+                "systemData": _system_data(),
+                "properties": {
+                    "jobType": "Pipeline",
+                    "displayName": name,
+                    "experimentName": experiment,
+                    "status": status,
+                    "settings": {},
+                    "inputs": {},
+                    "outputs": {},
+                    "jobs": jobs,
+                    "services": {
+                        "Studio": {
+                            "jobServiceType": "Studio",
+                            "endpoint": f"https://ml.azure.com/runs/{name}?wsid={prefix}",
+                        }
+                    },
+                },
+            }
+            self._job_progress[key] = 0
+            self._held_jobs.add(key)  # keeps its status until set_job_status
+            self.child_runs[name] = steps
+
+    def set_job_status(self, name: str, status: str) -> None:
+        """Set the status of pipeline job ``name`` (``Completed``, ``Failed``…)."""
+        with self._lock:
+            self.jobs()[name]["properties"]["status"] = status
+
+    def _child(self, run_id: str) -> tuple[str, FakeStepRun] | None:
+        for parent, children in self.child_runs.items():
+            for child in children:
+                if child.run_id == run_id:
+                    return parent, child
+        return None
+
+    def _history(self, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
+        """The run history's ``runs/{id}/children`` and ``runs/{id}/details``."""
+        if len(rest) != 3 or rest[0].lower() != "runs":
+            return _error(404, "NotFound", f"The fake's run history does not serve {rest}.")
+        run_id, what = rest[1], rest[2].lower()
+        if what == "children":
+            if run_id not in self.child_runs:
+                return _error(404, "UserError", f"Run {run_id} not found.")
+            runs = [self._run_body(run_id, child) for child in self.child_runs[run_id]]
+            return 200, {"value": runs, "nextLink": None, "continuationToken": None}, {}
+        found = self._child(run_id)
+        if what == "details" and found is not None:
+            parent, child = found
+            details: dict[str, Any] = {
+                "runId": child.run_id,
+                "parentRunId": parent,
+                "status": child.status,
+                "target": child.compute,
+                "startTimeUtc": child.started,
+                "endTimeUtc": child.ended,
+                "logFiles": (
+                    {
+                        "user_logs/std_log.txt": f"{self.base_url}fake-logs/{child.run_id}/std_log.txt"
+                    }
+                    if child.status not in ("NotStarted", "Queued", "Preparing")
+                    else {}
+                ),
+            }
+            if child.error:
+                details["error"] = {"error": {"code": "UserError", "message": child.error}}
+            return 200, details, {}
+        return _error(404, "UserError", f"Run {run_id} not found.")
+
+    def _run_body(self, parent: str, child: FakeStepRun) -> dict[str, Any]:
+        return {
+            "runId": child.run_id,
+            "parentRunId": parent,
+            "rootRunId": parent,
+            "displayName": child.display_name or child.step,
+            "status": child.status,
+            "runType": "azureml.StepRun",
+            "startTimeUtc": child.started,
+            "endTimeUtc": child.ended,
+            "compute": {"target": child.compute},
+            "properties": {"azureml.nodeid": child.step},
+            "tags": {},
+            "createdUtc": child.started,
+        }
+
+    def _log_file(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        run_id = path.split("/", 1)[0]
+        found = self._child(run_id)
+        if found is None:
+            return 404, b"BlobNotFound", {}
+        return 200, found[1].log.encode(), {}
 
     def schedules(self) -> dict[str, dict[str, Any]]:
         """The schedules the fake holds, by name."""
@@ -745,9 +929,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self.fake.wait_released(fault.seconds)
         status, payload, headers = self.fake.handle(request, recorded=fault is not None)
-        data = b"" if payload is None else json.dumps(payload).encode()
+        text = isinstance(payload, bytes)  # a log file, as blob storage serves it
+        data = b"" if payload is None else payload if text else json.dumps(payload).encode()
         self.send_response(status)
-        if payload is not None:
+        if text:
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+        elif payload is not None:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("x-ms-request-id", str(uuid.uuid4()))
         for name, value in headers.items():

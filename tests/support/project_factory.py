@@ -32,6 +32,7 @@ class NodeSpec:
     inputs: Sequence[str] = ()
     outputs: Sequence[str] = ()
     tags: Sequence[str] = ()
+    namespace: str | None = None
 
 
 BUILTIN_FUNCTIONS = """
@@ -126,7 +127,7 @@ class KedroProject:
             outputs = _node_io(spec.outputs)
             lines.append(
                 f"        node(f.{spec.func}, {inputs}, {outputs}, name={spec.name!r}, "
-                f"tags={list(spec.tags)!r}),"
+                f"tags={list(spec.tags)!r}, namespace={spec.namespace!r}),"
             )
         lines += ["    ])", '    return {"__default__": pipeline, "main": pipeline}', ""]
         return "\n".join(lines)

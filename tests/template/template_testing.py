@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FILES = ("copier.yml", "templates")
+#: What a release of the template is: the copier template, and the `azureml` Kedro starter that
+#: `kedro new --starter <repository> --directory STARTER_DIRECTORY` finds in it.
+STARTER_DIRECTORY = "packages/deploy/src/kedro_azureml_deploy/adoption/starter"
+TEMPLATE_FILES = ("copier.yml", "templates", STARTER_DIRECTORY)
 RELEASE = tomllib.loads((REPO_ROOT / "packages" / "runtime" / "pyproject.toml").read_text())[
     "project"
 ]["version"]
@@ -77,8 +80,8 @@ def commit_all(repo: Path, message: str) -> None:
 
 
 def snapshot_template(target: Path, tag: str | None = f"v{RELEASE}") -> Path:
-    """A git repository at ``target`` holding the template files of this checkout, committed and
-    tagged ``tag``."""
+    """A git repository at ``target`` holding the template files (and the Kedro starter) of this
+    checkout, committed and tagged ``tag``."""
     target.mkdir(parents=True)
     for name in TEMPLATE_FILES:
         source = REPO_ROOT / name

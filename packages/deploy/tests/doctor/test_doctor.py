@@ -236,3 +236,19 @@ def test_runtime_pinned_apart_in_requirements_and_dockerfile_is_an_error(
     assert (result.returncode == 1) is finding
     if finding:
         assert "Fix: set kedro-azureml-runtime==0.2.0 in requirements.txt" in result.stdout
+
+
+def test_a_memory_dataset_inside_one_step_is_fine_and_crossing_steps_an_error(make_project):
+    catalog = {**HEALTHY_CATALOG, "features": {"type": "MemoryDataset"}}
+    project = starter_project(make_project, catalog=catalog)
+
+    crossing = doctor(project)
+    (project.path / "conf" / "base" / "azureml.yml").write_text(
+        azureml_yml({"default": {"grouping": "chains"}})
+    )
+    grouped = doctor(project)
+
+    assert crossing.returncode == 1
+    assert "error: features (from features to report)" in crossing.stdout
+    assert grouped.returncode == 0, grouped.stdout
+    assert "job 'default': no problem found." in grouped.stdout

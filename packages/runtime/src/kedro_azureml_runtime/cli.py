@@ -33,10 +33,13 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "doctor",
     "info",
     "init",
+    "logs",
+    "plan",
     "replay",
     "run",
     "schedule",
     "schema",
+    "status",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from importlib.metadata import version
@@ -13,6 +14,15 @@ from kedro_azureml_deploy.errors import AdoptionError
 #: Where the template is released; ``--template`` (or ``$KEDRO_AZUREML_TEMPLATE``) chooses another
 #: source (a fork, a mirror, a local checkout).
 TEMPLATE_SOURCE = "https://github.com/kedro-azureml/kedro-azureml.git"
+#: The environment variable that replaces ``TEMPLATE_SOURCE``, for ``kedro azureml init`` and the
+#: ``azureml`` Kedro starter alike.
+TEMPLATE_ENV = "KEDRO_AZUREML_TEMPLATE"
+
+
+def template_source() -> str:
+    """The template to render when none is given: ``$KEDRO_AZUREML_TEMPLATE``, else the released
+    one."""
+    return os.environ.get(TEMPLATE_ENV, "").strip() or TEMPLATE_SOURCE
 
 
 def default_template_ref() -> str:
@@ -29,9 +39,18 @@ class RefusedAnswer(Exception):
 
 
 def render_template(
-    template: str, ref: str | None, target: Path, answers: Mapping[str, Any]
+    template: str,
+    ref: str | None,
+    target: Path,
+    answers: Mapping[str, Any],
+    *,
+    template_option: str = "--template",
+    ref_option: str = "--template-ref",
 ) -> str:
     """Render ``template`` at ``ref`` into ``target``; the release rendered (its commit).
+
+    ``template_option`` and ``ref_option`` are how the user chooses another template or release,
+    as the error messages name them (``kedro azureml init``'s options by default).
 
     Raises:
         AdoptionError: the template cannot be fetched, has no such release, cannot adopt a
@@ -57,18 +76,18 @@ def render_template(
         detail = (fatal or stderr or str(exc).splitlines())[0].rstrip(".")
         raise AdoptionError(
             f"could not fetch the kedro-azureml template from {template}: {detail}. Pass "
-            "--template with a reachable git URL or a local clone of kedro-azureml."
+            f"{template_option} with a reachable git URL or a local clone of kedro-azureml."
         ) from None
     except ValueError as exc:
         message = str(exc)
         if message.startswith("Unknown revision"):
             raise AdoptionError(
-                f"the template at {template} has no release {ref!r}. Pass --template-ref with one "
+                f"the template at {template} has no release {ref!r}. Pass {ref_option} with one "
                 "of its tags, a branch or a commit (HEAD: its latest commit)."
             ) from None
         if message.startswith("Local template must be a directory"):
             raise AdoptionError(
-                f"the template {template} does not exist: pass --template with a git URL or the "
+                f"the template {template} does not exist: pass {template_option} with a git URL or the "
                 "path of a local clone of kedro-azureml."
             ) from None
         refused = re.match(
@@ -81,13 +100,13 @@ def render_template(
         raise AdoptionError(
             f"the template {template} at {ref or 'its latest release'} cannot adopt a project "
             "(it has no `adopt` question: a release older than `kedro azureml init`, or another "
-            "template). Pass --template-ref with a newer release of kedro-azureml."
+            f"template). Pass {ref_option} with a newer release of kedro-azureml."
         )
     commit = worker.answers.combined.get("_commit")
     if not commit:
         raise AdoptionError(
             f"the template {template} is not a git repository: copier update could not bring "
-            "its later releases into the project. Pass --template with the git URL or a git "
+            f"its later releases into the project. Pass {template_option} with the git URL or a git "
             "clone of kedro-azureml."
         )
     return str(commit)

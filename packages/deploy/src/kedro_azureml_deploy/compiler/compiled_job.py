@@ -31,7 +31,21 @@ def dump_yaml(spec: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class CompiledStep:
-    """One command step: the Kedro node(s) it runs and where."""
+    """One command step: the Kedro node(s) it runs and where.
+
+    Attributes:
+        name: the step's name in the pipeline job.
+        nodes: the Kedro nodes it runs, in topological order.
+        compute: its entry of ``compute``.
+        environment: its entry of ``environment``.
+        inputs: dataset to input port, for each dataset mounted into the step.
+        outputs: dataset to output port, for each dataset the step writes to an output.
+        depends_on: the steps whose outputs it reads.
+        reads: every dataset the step reads from outside itself (another step, or outside the
+            job), parameters left out; data between two of its own nodes stays in memory.
+        writes: every dataset it writes for outside itself: to another step, out of the job, or
+            to an output of its own (a pipeline dataset or an asset).
+    """
 
     name: str
     nodes: tuple[str, ...]
@@ -40,6 +54,8 @@ class CompiledStep:
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class CompiledJob:
         steps: the steps in topological order.
         crossings: every dataset passed from one step to another, and how it travels.
         code_directory: the code snapshot folder relative to the project, ``None`` in image mode.
+        pipeline: the registered Kedro pipeline the steps run.
+        grouping: how nodes were grouped into steps (see ``compiler.grouping``).
         parameter_inputs: the pipeline inputs holding Kedro parameters, by name (the ``inputs``
             of ``spec``).
     """
@@ -61,6 +79,8 @@ class CompiledJob:
     steps: tuple[CompiledStep, ...]
     crossings: tuple[Crossing, ...]
     code_directory: str | None
+    pipeline: str = "__default__"
+    grouping: str = "none"
     parameter_inputs: tuple[ParameterInput, ...] = ()
 
     def with_inputs(self, values: Mapping[str, Any], *, where: str) -> CompiledJob:

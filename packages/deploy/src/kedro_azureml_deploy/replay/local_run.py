@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kedro_azureml_deploy.compiler.plan import plan_of
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
@@ -74,6 +75,7 @@ def run_jobs_locally(
                 resume=resume,
                 console=console,
                 snapshot=snapshot,
+                plan=plan_of(compiled).to_dict(),
             )
         )
     return reports

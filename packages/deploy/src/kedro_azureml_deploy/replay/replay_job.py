@@ -13,6 +13,7 @@ import yaml
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file, with_inputs
 from kedro_azureml_deploy.replay.display import ReplayDisplay
+from kedro_azureml_deploy.replay.live_page import live_plan_page
 from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from kedro_azureml_deploy.replay.read_only import remove_folder
 from kedro_azureml_deploy.replay.report import ReplayReport, report_of
@@ -51,6 +52,7 @@ def replay_job(
     runs_dir: Path | None = None,
     console: Console | None = None,
     snapshot: CodeSnapshot | None = None,
+    plan: Mapping[str, Any] | None = None,
     inputs: Mapping[str, Any] | None = None,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
@@ -68,6 +70,8 @@ def replay_job(
         console: where the live table (on a terminal) and the summary go; stdout by default.
         snapshot: the code snapshot the command already took of the job's code folder (``run
             --local`` compiled and checked the job first); taken here when ``None``.
+        plan: the job's plan (``JobPlan.to_dict()``): the run's plan page ``<run>/plan.html``
+            is kept up to date while it runs (see ``replay.live_page``).
         inputs: new values of the job's inputs (its Kedro parameters), as a resubmission with
             new inputs sets them (``--input NAME=VALUE``); the run records the job with them, so
             resuming it takes the same values.
@@ -105,7 +109,8 @@ def replay_job(
                 f"{exc}; no run was started: free some space (or fix the permissions) in "
                 f"{store.runs_dir}, then replay again."
             ) from None
-    display = ReplayDisplay(console or _stdout_console(), project_path)
+    display_console = console or _stdout_console()
+    display = ReplayDisplay(display_console, project_path)
 
     write_error: RunWriteError | None = None
     recorded = True
@@ -130,7 +135,10 @@ def replay_job(
             tracking = start_replay_tracking(
                 project_path, yaml.safe_load(job.text), run_name=run.run_id
             )
-            with display.live(run, title=title, snapshot=copied):
+            with (
+                display.live(run, title=title, snapshot=copied),
+                live_plan_page(run, plan, console=display_console),
+            ):
                 StepEngine(
                     job,
                     run,
