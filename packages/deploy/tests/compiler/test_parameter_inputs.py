@@ -226,3 +226,13 @@ def test_a_text_value_that_cannot_reach_a_step_is_a_compile_error(compile_pipeli
     catalog = parameter_catalog({**PARAMETERS, "greeting": "two\nlines\n"})
     with pytest.raises(CompileError, match=r"parameter params:greeting .* ends with a new line"):
         compile_pipeline(pipeline(), catalog)
+
+
+def test_a_step_of_several_nodes_reads_the_union_of_their_parameters(compile_pipeline):
+    chain = Pipeline([n for n in pipeline().nodes if n.name in ("prepare", "split")])
+
+    compiled = compile_pipeline(chain, parameter_catalog(PARAMETERS), job={"grouping": "chains"})
+
+    (step,) = compiled.spec["jobs"].values()
+    assert set(step["inputs"]) == {"seed", "flag", "model_options__test_size", "rate"}
+    assert step["command"].count("--param-input") == 4
