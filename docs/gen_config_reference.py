@@ -83,9 +83,11 @@ def _type(node: dict[str, Any]) -> str:
         return "one of " + ", ".join(f"`{value}`" for value in node["enum"])
     kind = node.get("type")
     if kind == "array":
-        return f"list of {_plural(_type(node['items']))}"
+        items = node.get("items")
+        return f"list of {_plural(_type(items))}" if items else "list"
     if kind == "object":
-        return f"mapping of name to {_type(node['additionalProperties'])}"
+        values = node.get("additionalProperties")
+        return f"mapping of name to {_type(values)}" if isinstance(values, dict) else "mapping"
     if kind == "integer":
         return "integer" + _range(node)
     if kind == "string" and node.get("format") == "date-time":

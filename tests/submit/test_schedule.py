@@ -159,3 +159,52 @@ def test_list_disable_and_delete_touch_only_the_project_schedules(
     assert "someone-elses" in fake_azure.schedules()
     with pytest.raises(SubmitError, match="has no schedule nope"):
         disable_schedule(project, "nope", credential=credential)
+
+
+def test_schedule_inputs_set_the_input_values_of_the_runs_it_starts(
+    fake_azure, azure_project, credential
+):
+    nightly = {**NIGHTLY, "inputs": {"seed": 11}}
+    created = azure_project(
+        fake_azure.base_url,
+        {"nightly": {"experiment_name": "nightly-runs", "schedule": "nightly"}},
+        schedules={"nightly": nightly},
+    )
+
+    schedule_jobs(created.project, ["nightly"], CompileOptions(), credential=credential)
+
+    name = schedule_name(created.files.package, "nightly")
+    (body,) = fake_azure.bodies("PUT", rf"/schedules/{name}$")
+    job = body["properties"]["action"]["jobDefinition"]
+    assert job["inputs"] == {"seed": {"jobInputType": "literal", "value": "11"}}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"sed": 2},
+            "azureml.yml schedules.nightly.inputs: job 'nightly' has no input 'sed'; its inputs "
+            "are the parameters its nodes read: seed.",
+        ),
+        (
+            {"seed": "two"},
+            "azureml.yml schedules.nightly.inputs.seed: 'two' is not an integer, the type of "
+            "input 'seed'",
+        ),
+    ],
+)
+def test_schedule_inputs_the_job_does_not_have_are_refused_before_anything_is_sent(
+    fake_azure, azure_project, credential, inputs, message
+):
+    created = azure_project(
+        fake_azure.base_url,
+        {"nightly": {"experiment_name": "nightly-runs", "schedule": "nightly"}},
+        schedules={"nightly": {**NIGHTLY, "inputs": inputs}},
+    )
+
+    report = schedule_jobs(created.project, ["nightly"], CompileOptions(), credential=credential)
+
+    (result,) = report.results
+    assert result.error.startswith(message)
+    assert not fake_azure.requests_to("PUT", r"/schedules/")

@@ -95,6 +95,7 @@ def test_dry_run_prints_the_plan_writes_the_yaml_and_sends_nothing(cli_project, 
     assert "model_input: features -> train, evaluate (AzureMLPipelineDataset)" in out
     assert "preprocessed: preprocess -> features (undeclared intermediate)" in out
     assert "schedule: " in out and 'cron "0 6 * * *" (Romance Standard Time)' in out
+    assert "  inputs (1):\n    seed = 1 (params:seed)\n" in out
     assert "Dry run: nothing was sent to Azure." in out
     spec = yaml.safe_load(
         (cli_project.path / ".azureml-local" / "compiled" / "train.yml").read_text()

@@ -343,3 +343,24 @@ def test_missing_cluster_or_environment_is_named(
     assert expected in str(error.value)
     assert "\n" not in str(error.value)
     assert fake_azure.requests_to("PUT", r"/jobs/") == []
+
+
+@pytest.mark.slow
+def test_run_params_set_the_submitted_jobs_input_values(fake_azure, azure_project, credential):
+    from kedro_azureml_deploy.project import open_project
+
+    created = azure_project(fake_azure.base_url)
+    project = open_project(created.files.path, env="base", params={"seed": 7})
+
+    submit_job(project, "train", CompileOptions(params={"seed": 7}), credential=credential)
+
+    job = fake_azure.bodies("PUT", r"/jobs/[^/]+$")[-1]["properties"]
+    assert job["inputs"] == {"seed": {"jobInputType": "literal", "value": "7"}}
+    binding = job["jobs"]["preprocess"]["inputs"]["seed"]
+    assert binding == {"job_input_type": "literal", "value": "${{parent.inputs.seed}}"}
+    assert (
+        "--param-input params:seed integer ${{inputs.seed}}"
+        in sent_steps(fake_azure)["preprocess"]["command"]
+    )
+    assert all("inputs" not in step or "seed" not in step["inputs"]
+               for name, step in job["jobs"].items() if name != "preprocess")  # fmt: skip

@@ -12,7 +12,12 @@ import pickle
 import pytest
 
 from kedro_azureml_runtime.errors import ParamsError
-from kedro_azureml_runtime.params import parse_load_versions, parse_params
+from kedro_azureml_runtime.params import (
+    parameter_input_value,
+    parse_load_versions,
+    parse_params,
+    runtime_parameters,
+)
 from project_factory import NodeSpec
 
 #: One value of each type ``kedro run --params`` distinguishes.
@@ -129,3 +134,62 @@ def test_malformed_load_versions_are_refused(text, message):
     with pytest.raises(ParamsError, match=message) as caught:
         parse_load_versions(text)
     assert "\n" not in str(caught.value)
+
+
+def test_parameter_inputs_reach_the_node_as_kedro_run_params_gives_them(make_project, tmp_path):
+    project = record_project(make_project)
+
+    by_kedro = parameters_seen_by_the_node(
+        project, tmp_path, "run", "--params", "model.depth=4,rate=0.5,flag=true,label=a b é"
+    )
+    by_execute = parameters_seen_by_the_node(
+        project, tmp_path, "azureml", "execute", "--node", "record",
+        "--param-input", "params:model.depth", "integer", "4",
+        "--param-input", "params:rate", "number", "0.5",
+        "--param-input", "params:flag", "boolean", "True",
+        "--param-input", "params:label", "string", "a b é",
+    )  # fmt: skip
+
+    assert by_execute == by_kedro
+    assert by_execute["model"] == {"depth": 4, "kind": "tree"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("integer", "3", 3),
+        ("number", "0.5", 0.5),
+        ("number", "2", 2),
+        ("number", "1e-05", 1e-05),
+        ("boolean", "True", True),
+        ("boolean", "false", False),
+        ("string", ' it\'s "x" é ', ' it\'s "x" é '),
+        ("string", "0.5", "0.5"),
+        ("json", '{"a": [1, 2], "b": null}', {"a": [1, 2], "b": None}),
+        ("json", "[1, 2]", [1, 2]),
+    ],
+)
+def test_parameter_input_values_get_their_type_back(kind, text, expected):
+    value = parameter_input_value("params:x", kind, text)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"), [("integer", "0.5"), ("boolean", "yes"), ("number", "x"), ("json", "{")]
+)
+def test_a_value_that_is_not_of_its_type_is_one_clear_error(kind, text):
+    with pytest.raises(ParamsError, match=f"--param-input params:x: .* is not a {kind} value"):
+        parameter_input_value("params:x", kind, text)
+
+
+def test_parameter_inputs_override_params_narrower_names_last():
+    params = runtime_parameters(
+        {"seed": 1, "other": {"keep": True}},
+        [
+            ("params:model.depth", "integer", "4"),
+            ("params:model", "json", '{"depth": 2, "kind": "tree"}'),
+            ("parameters", "json", '{"seed": 5, "model": {"depth": 1}}'),
+        ],
+    )
+
+    assert params == {"seed": 5, "other": {"keep": True}, "model": {"depth": 4, "kind": "tree"}}

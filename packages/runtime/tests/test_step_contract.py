@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 
 import pytest
 
@@ -19,6 +20,15 @@ COMMANDS = [
         params={"model": {"depth": 3, "rate": 0.5}, "flag": False, "name": "it's ${x}"},
         load_versions={"regressor": "2026-01-01T00.00.00.000Z", "b": "v2"},
         retries=3,
+        parameter_inputs=(
+            ("params:model.depth", "integer", "3"),
+            ("params:rate", "number", "0.5"),
+            ("params:flag", "boolean", "True"),
+            ("params:greeting", "string", 'it\'s "quoted" $HOME `id` $(id) ; && é 日本'),
+            ("params:model", "json", '{"depth": 3, "name": "a ) b"}'),
+            ("parameters", "json", "{}"),
+            ("params:multi", "string", "two\nlines"),
+        ),
     ),
 ]
 
@@ -37,10 +47,44 @@ def test_execute_parses_the_arguments_a_command_is_built_with(command):
     assert parsed(arguments[3:]) == command
 
 
+def shell_arguments(shell_command: str) -> list[str]:
+    """The arguments ``/bin/sh`` gives the program of ``shell_command``."""
+    assert shell_command.startswith(" ".join(EXECUTE))
+    script = "printf '%s\\0' " + shell_command
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, check=True)
+    return done.stdout.decode("utf-8").split("\0")[:-1]
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-def test_the_shell_command_splits_into_the_same_arguments(command):
+def test_the_shell_command_gives_the_same_arguments(command):
+    assert shell_arguments(command.to_shell()) == command.arguments()
+    assert parsed(shell_arguments(command.to_shell())[3:]) == command
+
+
+def test_without_text_parameters_the_shell_command_is_one_line_of_words():
+    (command,) = [c for c in COMMANDS if not c.parameter_inputs]
     assert shlex.split(command.to_shell()) == command.arguments()
-    assert parsed(shlex.split(command.to_shell())[3:]) == command
+
+
+def test_text_values_substituted_into_the_here_document_reach_execute_unchanged():
+    """What Azure ML does: the ``${{inputs.*}}`` expression is replaced by the value's text."""
+    command = StepCommand(
+        nodes=("n",),
+        parameter_inputs=(
+            ("params:greeting", "string", "${{inputs.greeting}}"),
+            ("params:lr", "number", "${{inputs.lr}}"),
+        ),
+    ).to_shell()
+    value = 'l\'été "chaud" $PATH `x` \\n ${{y}} )'
+    substituted = command.replace("${{inputs.greeting}}", value).replace("${{inputs.lr}}", "0.1")
+
+    arguments = shell_arguments(substituted)
+
+    assert arguments[-8:] == [
+        "--param-input", "params:greeting", "string", value,
+        "--param-input", "params:lr", "number", "0.1",
+    ]  # fmt: skip
+    assert "--param-input params:lr number ${{inputs.lr}}" in command
 
 
 def test_azure_ml_expressions_are_written_unquoted_and_names_quoted():

@@ -77,10 +77,17 @@ class SubmissionPreview:
                 f"    {crossing.dataset}: {crossing.producer} -> "
                 f"{', '.join(crossing.consumers)} ({travel})"
             )
+        lines.append(f"  inputs ({len(self.compiled.parameter_inputs)}):")
+        for parameter in self.compiled.parameter_inputs:
+            value = self.compiled.spec["inputs"][parameter.name]
+            lines.append(f"    {parameter.name} = {value!r} ({parameter.dataset})")
         if self.schedule is None:
             lines.append("  schedule: none")
         else:
             lines.append(f"  schedule: {self.schedule_name}, {self.schedule.describe()}")
+            if self.schedule.inputs:
+                given = ", ".join(f"{k} = {v!r}" for k, v in self.schedule.inputs.items())
+                lines.append(f"    inputs of its runs: {given}")
             lines.append(f"    next firings: {_next_firings(self.schedule, now)}")
         if self.yaml_path is not None:
             lines.append(f"  compiled YAML: {self.yaml_path}")

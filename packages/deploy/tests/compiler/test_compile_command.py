@@ -164,8 +164,13 @@ def test_bad_env_var_is_a_usage_error(make_project):
 
 
 def test_compiled_params_reach_a_step_as_kedro_run_gives_them(make_project, tmp_path):
+    """Through the job's inputs: Azure ML writes each value into the step's command as text, the
+    shell reads the command, ``execute`` types the values back."""
     import pickle
-    import shlex
+    import re
+    import subprocess
+
+    from kedro_azureml_deploy.replay.compiled_file import input_text
 
     record = tmp_path / "parameters.pkl"
     project = make_project(
@@ -184,12 +189,18 @@ def test_compiled_params_reach_a_step_as_kedro_run_gives_them(make_project, tmp_
     project.kedro("run", "--params", text, env=env, check=True)
     by_kedro = pickle.loads(record.read_bytes())
     project.kedro("azureml", "compile", "--params", text, "-o", "job.yml", check=True)
-    (step,) = yaml.safe_load((project.path / "job.yml").read_text())["jobs"].values()
-    words = shlex.split(step["command"])
-    compiled = words[words.index("--params") + 1]
-    project.kedro(
-        "azureml", "execute", "--node", "record", "--params", compiled, env=env, check=True
+    job = yaml.safe_load((project.path / "job.yml").read_text())
+    (step,) = job["jobs"].values()
+    assert step["inputs"] == {"parameters": "${{parent.inputs.parameters}}"}
+    command = re.sub(
+        r"\$\{\{inputs\.(\w+)\}\}", lambda m: input_text(job["inputs"][m[1]]), step["command"]
     )
+    shell = subprocess.run(
+        ["/bin/sh", "-c", "printf '%s\\0' " + command], capture_output=True, check=True, text=True
+    )
+    arguments = shell.stdout.split("\0")[:-1]
+    assert arguments[:3] == ["kedro", "azureml", "execute"] and "--params" not in arguments
+    project.kedro(*arguments[1:], env=env, check=True)
 
     assert pickle.loads(record.read_bytes()) == by_kedro
 

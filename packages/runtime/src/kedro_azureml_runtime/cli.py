@@ -251,8 +251,10 @@ def execute(metadata: Any, env: str, **options: Any) -> None:
     This is the command each compiled step calls; you rarely type it yourself.
     """
     from kedro_azureml_runtime.execute import execute_step
+    from kedro_azureml_runtime.params import runtime_parameters
 
     step = StepCommand.from_options(**options)
+    params = runtime_parameters(step.params, step.parameter_inputs)
     try:
         execute_step(
             project_path=metadata.project_path,
@@ -261,7 +263,7 @@ def execute(metadata: Any, env: str, **options: Any) -> None:
             nodes=list(step.nodes),
             inputs=dict(step.inputs),
             outputs=dict(step.outputs),
-            params=step.params,
+            params=params,
             load_versions=step.load_versions,
             retries=step.retries,
         )

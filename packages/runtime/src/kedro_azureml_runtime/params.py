@@ -9,6 +9,7 @@ laptop and in a step.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kedro_azureml_runtime.errors import ParamsError
@@ -65,6 +66,76 @@ def parse_load_versions(text: str) -> dict[str, str]:
             "model:2026-01-31T08.00.00.000Z."
         )
     return {name.strip(): version.strip() for name, version in versions.items()}
+
+
+def parameter_input_value(dataset: str, kind: str, text: str) -> Any:
+    """The typed value of parameter ``dataset`` from the text of its job input (see
+    ``step_contract``): Azure ML writes booleans ``True``/``False``, a number that reads as an integer
+    gives an ``int`` (as ``kedro run --params`` gives it), ``json`` is parsed, ``string`` is kept.
+
+    Raises:
+        ParamsError: the text is not a value of ``kind``.
+    """
+    if kind == "string":
+        return text
+    readers: dict[str, Any] = {
+        "json": json.loads,
+        "boolean": lambda t: {"true": True, "false": False}[t.strip().lower()],
+        "integer": lambda t: int(t.strip()),
+        "number": _number,
+    }
+    if kind not in readers:
+        raise ParamsError(f"--param-input {dataset}: unknown type {kind!r}.")
+    try:
+        return readers[kind](text)
+    except (ValueError, KeyError):
+        raise ParamsError(
+            f"--param-input {dataset}: {text!r} is not a {kind} value; set the job input to one "
+            "(Azure ML checks the type of inputs set in studio, not of those set by REST)."
+        ) from None
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return float(text.strip())
+
+
+def runtime_parameters(
+    params: Mapping[str, Any], parameter_inputs: Sequence[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """The runtime parameters of a step: ``params`` (``--params``), then each parameter input set
+    at its place (``parameters`` first, then shorter names before longer ones, so
+    ``params:model.depth`` wins over ``params:model`` when a step reads both).
+
+    Raises:
+        ParamsError: a value does not match its type, or ``parameters`` is not a mapping.
+    """
+    result: dict[str, Any] = json.loads(json.dumps(dict(params)))  # a deep copy
+
+    def depth(item: tuple[str, str, str]) -> int:
+        return 0 if item[0] == "parameters" else 1 + item[0].count(".")
+
+    for dataset, kind, text in sorted(parameter_inputs, key=depth):
+        value = parameter_input_value(dataset, kind, text)
+        if dataset == "parameters":
+            if not isinstance(value, dict):
+                raise ParamsError("--param-input parameters: the value is not a JSON object.")
+            result.update(value)
+            continue
+        if not dataset.startswith("params:"):
+            raise ParamsError(
+                f"--param-input {dataset}: not a parameter (params:<name>, or parameters)."
+            )
+        *parents, leaf = dataset.removeprefix("params:").split(".")
+        target = result
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[leaf] = value
+    return result
 
 
 def _parse_json(text: str) -> dict[str, Any]:

@@ -12,6 +12,15 @@ Besides its arguments, a step reads these environment variables, which the compi
 - :data:`MLFLOW_EXPERIMENT_VARIABLE` and :data:`JOB_NAME_VARIABLE`, in projects that use MLflow:
   they turn the runtime's MLflow hook on (see ``hooks.mlflow_hook``).
 
+Parameters a step's nodes read (``params:<name>`` and ``parameters``) come as job inputs, one
+``--param-input DATASET TYPE VALUE`` each: on Azure ML, VALUE is ``${{inputs.<name>}}``, which
+Azure ML replaces with the input's value as text before the shell reads the command. A number or a
+boolean is written as it is; a string or JSON value (:data:`TEXT_KINDS`) is wrapped in a quoted
+here-document (:data:`VALUE_DELIMITER`), so that quotes, spaces, ``$`` and new lines in the value
+reach ``execute`` unchanged (trailing new lines excepted, as in any ``$(...)``). ``execute`` turns the
+text back into the typed value (``params.parameter_input_value``) and hands every value to Kedro as
+a runtime parameter, as ``kedro run --params`` does.
+
 Importing this module costs click and the standard library only: Kedro loads the command group,
 which uses it, on every ``kedro`` call.
 """
@@ -42,6 +51,15 @@ EXECUTE = ("kedro", "azureml", "execute")
 #: the command: written as it is, never quoted.
 _AZURE_EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
 
+#: The types of ``--param-input``: Azure ML's literal input types, and ``json`` for a mapping or a
+#: list (a ``string`` input holding JSON).
+PARAMETER_KINDS = ("integer", "number", "boolean", "string", "json")
+#: The kinds whose value can hold any character, so the shell reads it from a here-document.
+TEXT_KINDS = ("string", "json")
+#: Ends the quoted here-document that holds a text value (a value with a line equal to it cannot
+#: be passed; :func:`here_document_safe` checks).
+VALUE_DELIMITER = "KEDRO_AZUREML_VALUE"
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -57,6 +75,9 @@ class StepCommand:
         params: runtime parameters, as ``kedro run --params`` gives them.
         load_versions: dataset name to the version to load.
         retries: how many more times the step runs its nodes when they fail.
+        parameter_inputs: ``(dataset, kind, value)`` for each parameter read from a job input:
+            ``dataset`` is ``params:<name>`` or ``parameters``, ``kind`` one of
+            :data:`PARAMETER_KINDS`, ``value`` its text (``${{inputs.<name>}}`` on Azure ML).
     """
 
     pipeline: str = "__default__"
@@ -66,6 +87,7 @@ class StepCommand:
     params: Mapping[str, Any] = field(default_factory=dict)
     load_versions: Mapping[str, str] = field(default_factory=dict)
     retries: int = 0
+    parameter_inputs: tuple[tuple[str, str, str], ...] = ()
 
     def arguments(self) -> list[str]:
         """The command line as a list of arguments, ``kedro azureml execute`` first."""
@@ -83,11 +105,20 @@ class StepCommand:
             args += ["--az-input", name, folder]
         for name, folder in self.outputs:
             args += ["--az-output", name, folder]
+        for dataset, kind, value in self.parameter_inputs:
+            args += ["--param-input", dataset, kind, value]
         return args
 
     def to_shell(self) -> str:
-        """The command line as one shell command; Azure ML expressions stay unquoted."""
-        return " ".join(_shell_word(arg) for arg in self.arguments())
+        """The command line as one shell command; Azure ML expressions stay unquoted, except the
+        values of text parameters, which the shell reads from a quoted here-document."""
+        words = [_shell_word(arg) for arg in self.arguments()]
+        if self.parameter_inputs:  # the arguments end with the parameter inputs, 4 words each
+            start = len(words) - 4 * len(self.parameter_inputs)
+            for index, (_, kind, value) in enumerate(self.parameter_inputs):
+                if kind in TEXT_KINDS:
+                    words[start + 4 * index + 3] = _here_document(value)
+        return " ".join(words)
 
     @classmethod
     def from_options(
@@ -100,6 +131,7 @@ class StepCommand:
         params: Mapping[str, Any],
         load_versions: Mapping[str, str],
         retries: int,
+        parameter_inputs: Sequence[tuple[str, str, str]] = (),
     ) -> StepCommand:
         """The command ``execute``'s options (declared by :func:`step_options`) describe."""
         return cls(
@@ -110,7 +142,19 @@ class StepCommand:
             params=dict(params),
             load_versions=dict(load_versions),
             retries=retries,
+            parameter_inputs=tuple(tuple(item) for item in parameter_inputs),  # type: ignore[misc]
         )
+
+
+def here_document_safe(value: str) -> bool:
+    """Whether a text value survives :meth:`StepCommand.to_shell`'s here-document: no line of it
+    is the delimiter, and it does not end with a new line."""
+    return VALUE_DELIMITER not in value.splitlines() and not value.endswith("\n")
+
+
+def _here_document(value: str) -> str:
+    # A quoted delimiter: the shell expands nothing inside, so the text arrives as Azure ML wrote it.
+    return f"\"$(cat <<'{VALUE_DELIMITER}'\n{value}\n{VALUE_DELIMITER}\n)\""
 
 
 def _shell_word(arg: str) -> str:
@@ -194,6 +238,15 @@ STEP_OPTIONS = (
         multiple=True,
         metavar="NAME PATH",
         help="Dataset NAME is written to the mounted folder PATH. Repeatable.",
+    ),
+    click.option(
+        "--param-input",
+        "parameter_inputs",
+        type=(str, click.Choice(PARAMETER_KINDS), str),
+        multiple=True,
+        metavar="DATASET TYPE VALUE",
+        help="Parameter DATASET (params:<name>, or parameters) has VALUE, the text of a job input "
+        f"of TYPE ({', '.join(PARAMETER_KINDS)}); it overrides --params. Repeatable.",
     ),
 )
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from kedro_azureml_deploy.azure.clients import WorkspaceClients
     from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
-    from kedro_azureml_deploy.compiler import CompileOptions
+    from kedro_azureml_deploy.compiler import CompiledJob, CompileOptions
     from kedro_azureml_deploy.config import ScheduleConfig
     from kedro_azureml_deploy.project import KedroProject
 
@@ -303,12 +303,11 @@ def _schedule(
     )
     from kedro_azureml_deploy.azure.errors import azure_call
     from kedro_azureml_deploy.azure.submission import check_environment
-    from kedro_azureml_deploy.project_jobs import compile_project_job
 
     check_environment(project, options)
     config = project.config.schedule_of(job)
     assert config is not None
-    compiled = compile_project_job(project, name, options)
+    compiled = scheduled_job(project, name, options)
     experiment = str(compiled.spec["experiment_name"])
     azure_name = schedule_name(package, name)
     client = connect(target)
@@ -365,6 +364,28 @@ def _schedule(
         trigger=config.describe(),
         created=existing is None,
     )
+
+
+def scheduled_job(project: KedroProject, name: str, options: CompileOptions) -> CompiledJob:
+    """Job ``name`` compiled as its schedule runs it: with the values its schedule's ``inputs``
+    give the job's inputs.
+
+    Raises:
+        ConfigError: the job has no schedule, or its ``inputs`` name an input the job does not
+            have or give one a value of another type.
+        CompileError: the job cannot be compiled.
+    """
+    from kedro_azureml_deploy.project_jobs import compile_project_job
+
+    job_name, job = project.config.job(name)
+    config = project.config.require_schedule(job_name)
+    where = (
+        f"schedules.{job.schedule}.inputs"
+        if isinstance(job.schedule, str)
+        else f"jobs.{job_name}.schedule.inputs"
+    )
+    compiled = compile_project_job(project, job_name, options)
+    return compiled.with_inputs(config.inputs, where=f"azureml.yml {where}")
 
 
 def _interrupted(

@@ -72,8 +72,9 @@ PARAMS_OPTION = click.option(
     "--params",
     default="",
     callback=params_callback,
-    help="Runtime parameters for every step, as `kedro run --params` takes them (key=value,...), "
-    "or a JSON object.",
+    help="Runtime parameters, as `kedro run --params` takes them (key=value,...), or a JSON "
+    "object: they set the job's inputs (the parameters its nodes read); keys no node reads go to "
+    "every step.",
 )
 ENV_VARS_OPTION = click.option(
     "--env-var",
@@ -181,6 +182,47 @@ MAX_PARALLEL_OPTION = click.option(
     type=click.IntRange(min=1),
     default=None,
     help="Steps running at once (default: the number of CPUs).",
+)
+
+
+def _inputs_callback(
+    ctx: click.Context, param: click.Parameter, items: tuple[str, ...]
+) -> dict[str, Any]:
+    from kedro_azureml_runtime.errors import ParamsError
+    from kedro_azureml_runtime.params import parse_params
+
+    values: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--input {item!r} is not NAME=VALUE.", ctx=ctx)
+        try:
+            values[name.strip()] = _input_value(name.strip(), value, parse_params)
+        except ParamsError as exc:
+            raise click.UsageError(str(exc).replace("--params", "--input"), ctx=ctx) from None
+    return values
+
+
+def _input_value(name: str, value: str, parse_params: Callable[[str], dict[str, Any]]) -> Any:
+    """``value`` typed as ``kedro run --params NAME=VALUE`` types it. Kedro splits its option at
+    commas, so a value holding one (a JSON mapping, a sentence) is typed by the parser Kedro
+    applies to each item after splitting, OmegaConf's dot list."""
+    if "," not in value:
+        return parse_params(f"{name}={value}")[name]
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.from_dotlist([f"{name}={value}"]))[name]  # type: ignore[index]
+
+
+INPUT_OPTION = click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_inputs_callback,
+    help="Set input NAME of the job (a Kedro parameter its nodes read, e.g. "
+    "model_options__test_size) to VALUE, typed as `kedro run --params` types it, as a "
+    "resubmission with new inputs would; repeatable.",
 )
 RESUME_OPTION = click.option(
     "--resume",

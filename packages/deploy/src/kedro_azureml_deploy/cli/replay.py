@@ -8,17 +8,27 @@ from typing import Any
 import click
 
 from kedro_azureml_deploy.cli.command import command
-from kedro_azureml_deploy.cli.options import REPLAY_OPTIONS, with_options
+from kedro_azureml_deploy.cli.options import INPUT_OPTION, REPLAY_OPTIONS, with_options
 
 
 @command()
 @click.argument("job_file", type=click.Path(path_type=Path))
+@INPUT_OPTION
 @with_options(*REPLAY_OPTIONS)
 @click.pass_obj
 def replay(
-    metadata: Any, job_file: Path, python: Path | None, max_parallel: int | None, resume: str | None
+    metadata: Any,
+    job_file: Path,
+    inputs: dict[str, Any],
+    python: Path | None,
+    max_parallel: int | None,
+    resume: str | None,
 ) -> None:
-    """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would."""
+    """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would.
+
+    With --input, the job's inputs (the Kedro parameters its nodes read) take new values, as when
+    the job is resubmitted with new inputs in Azure ML studio.
+    """
     from kedro_azureml_deploy.errors import ReplayError
     from kedro_azureml_deploy.replay import replay_job
 
@@ -28,6 +38,7 @@ def replay(
         python=python,
         max_parallel=max_parallel,
         resume=resume,
+        inputs=inputs,
     )
     if not report.ok:
         raise ReplayError(f"replay {report.status} (run {report.run_id}).")

@@ -64,13 +64,15 @@ def schedule_create(
     The schedule is named <package>-<job> and tagged with the project, so running this again
     updates it. The code is uploaded now: the runs it starts use this snapshot.
     """
-    from kedro_azureml_deploy.azure.schedules import schedule_jobs
+    from kedro_azureml_deploy.azure.schedules import schedule_jobs, scheduled_job
     from kedro_azureml_deploy.cli.run import print_previews
 
     project, names = open_jobs(metadata, jobs, options)
     for name in names:
         project.config.require_schedule(name)  # the dry run refuses what the real run refuses
     if dry_run:
+        for name in names:
+            scheduled_job(project, name, options)  # the schedule's inputs fit the job
         print_previews(project, names, options, workspace=workspace)
         return
     report = schedule_jobs(

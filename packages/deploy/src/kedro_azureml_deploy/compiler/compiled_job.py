@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kedro_azureml_deploy.compiler.crossings import Crossing
-from kedro_azureml_deploy.errors import CompileError
+from kedro_azureml_deploy.compiler.parameter_inputs import ParameterInput, set_input_value
+from kedro_azureml_deploy.errors import CompileError, ConfigError
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob
@@ -18,6 +20,13 @@ PIPELINE_JOB_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.s
 
 # libyaml's dumper writes the same bytes as PyYAML's pure-Python one, several times faster.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def dump_yaml(spec: Mapping[str, Any]) -> str:
+    """A pipeline job as ``compile`` writes it (deterministic: same input, same bytes)."""
+    return yaml.dump(
+        dict(spec), Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=100_000
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ class CompiledJob:
         code_directory: the code snapshot folder relative to the project, ``None`` in image mode.
         pipeline: the registered Kedro pipeline the steps run.
         grouping: how nodes were grouped into steps (see ``compiler.grouping``).
+        parameter_inputs: the pipeline inputs holding Kedro parameters, by name (the ``inputs``
+            of ``spec``).
     """
 
     name: str
@@ -70,12 +81,32 @@ class CompiledJob:
     code_directory: str | None
     pipeline: str = "__default__"
     grouping: str = "none"
+    parameter_inputs: tuple[ParameterInput, ...] = ()
+
+    def with_inputs(self, values: Mapping[str, Any], *, where: str) -> CompiledJob:
+        """This job with the values of some inputs set, as when it is triggered with new inputs
+        (a schedule's ``inputs``); only the pipeline's ``inputs`` change.
+
+        Args:
+            values: input name to its new value (YAML-typed).
+            where: where the values come from, for messages (``schedules.nightly.inputs``).
+
+        Raises:
+            ConfigError: a name is not an input of the job, or a value not of its input's type.
+        """
+        known = {parameter.name: parameter for parameter in self.parameter_inputs}
+        inputs = dict(self.spec.get("inputs") or {})
+        for name, value in values.items():
+            if name not in known:
+                raise ConfigError(unknown_input_message(self.name, name, known, where=where))
+            inputs[name] = set_input_value(known[name], value, where=f"{where}.{name}")
+        if not values:
+            return self
+        return replace(self, spec={**self.spec, "inputs": inputs})
 
     def to_yaml(self) -> str:
         """The pipeline job as YAML (deterministic: same input, same bytes)."""
-        return yaml.dump(
-            self.spec, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=100_000
-        )
+        return dump_yaml(self.spec)
 
     def write(self, path: Path) -> Path:
         """Write ``to_yaml()`` to ``path``, creating its folder.
@@ -108,3 +139,22 @@ class CompiledJob:
         # project root, as submission and schedules compile it.
         origin = Path(project_path) / f"azureml-{self.name}.yml"
         return load_job(stream, relative_origin=str(origin))
+
+
+def unknown_input_message(job_name: str, name: str, known: Mapping[str, Any], *, where: str) -> str:
+    """``name`` is not an input of job ``job_name``: the inputs it has, and the input of a Kedro
+    name (``model.lr``) given instead of its input's."""
+    from kedro_azureml_deploy.compiler.parameter_inputs import PARAMS_PREFIX, input_name
+
+    hint = ""
+    for dataset in (name, PARAMS_PREFIX + name.removeprefix(PARAMS_PREFIX)):
+        try:
+            if input_name(dataset) in known and input_name(dataset) != name:
+                hint = f" (the input of parameter {dataset} is {input_name(dataset)!r})"
+        except ValueError:
+            pass
+    listed = ", ".join(sorted(known)) or "none: no node of the job reads a parameter"
+    return (
+        f"{where}: job {job_name!r} has no input {name!r}{hint}; its inputs are the parameters "
+        f"its nodes read: {listed}."
+    )

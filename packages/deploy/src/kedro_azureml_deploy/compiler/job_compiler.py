@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_deploy.compiler.compiled_job import (
@@ -21,6 +21,12 @@ from kedro_azureml_deploy.compiler.compiled_job import (
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
 from kedro_azureml_deploy.compiler.naming import unique_names
+from kedro_azureml_deploy.compiler.parameter_inputs import (
+    StepParameters,
+    job_parameter_inputs,
+    params_left_in_commands,
+    step_parameters,
+)
 from kedro_azureml_deploy.compiler.routing import route_by_tags
 from kedro_azureml_deploy.errors import CompileError
 from kedro_azureml_runtime.datasets import AzureMLAssetDataset
@@ -51,7 +57,8 @@ class CompileOptions:
 
     Attributes:
         env: the Kedro environment the steps run with (``KEDRO_ENV``).
-        params: runtime parameters passed to every step (``--params``).
+        params: runtime parameters (``--params``): the values of the job's parameter inputs
+            (see ``parameter_inputs``); what no node reads as a parameter is passed to every step.
         env_vars: extra environment variables of every step (added to the job's ``env_vars``).
         load_versions: dataset name to the version every step loads (``--load-versions``).
         aml_env: an Azure ML environment (``name@latest`` or ``name:version``) for every step,
@@ -119,16 +126,20 @@ def compile_job(
     ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
 
     producer_step = {dataset: step_of[node.name] for node in nodes for dataset in node.outputs}
+    parameters = job_parameter_inputs(job_name, nodes, catalog)
+    options = replace(options, params=params_left_in_commands(options.params, parameters, catalog))
     compiled_steps: list[CompiledStep] = []
     step_specs: dict[str, dict[str, Any]] = {}
     for group in groups:
         step = group.name
         reads, writes = _step_datasets(group.nodes, inside, ports)
         inputs, outputs, mounts = _step_io(group.nodes, reads, travel, assets, ports, producer_step)
+        step_params = step_parameters(group.nodes, parameters, ports=[*inputs, *outputs])
+        inputs.update(step_params.inputs)
         spec: dict[str, Any] = {
             "type": "command",
             "display_name": _display_name(group),
-            "command": _command(group.nodes, mounts, job, options, config),
+            "command": _command(group.nodes, mounts, job, options, config, step_params),
         }
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
@@ -163,9 +174,19 @@ def compile_job(
             )
         )
 
+    job_inputs = tuple(sorted(parameters.values(), key=lambda parameter: parameter.name))
     return CompiledJob(
         name=job_name,
-        spec=_pipeline_spec(job_name, job, config, default_compute, step_specs, options),
+        spec=_pipeline_spec(
+            job_name,
+            job,
+            config,
+            default_compute,
+            step_specs,
+            options,
+            inputs={parameter.name: parameter.value for parameter in job_inputs},
+        ),
+        parameter_inputs=job_inputs,
         steps=tuple(compiled_steps),
         crossings=tuple(crossings.values()),
         code_directory=config.execution.code_directory
@@ -394,6 +415,7 @@ def _command(
     job: JobConfig,
     options: CompileOptions,
     config: AzureMLConfig,
+    parameters: StepParameters,
 ) -> str:
     """The step's ``kedro azureml execute`` command (the runtime's step contract)."""
     command = StepCommand(
@@ -404,6 +426,7 @@ def _command(
         params=options.params,
         load_versions=options.load_versions,
         retries=job.retries,
+        parameter_inputs=parameters.arguments,
     ).to_shell()
     if config.execution.mode == "image":
         command = f"cd {shlex.quote(config.execution.working_directory or '.')} && {command}"
@@ -475,6 +498,8 @@ def _pipeline_spec(
     default_compute: str,
     steps: dict[str, dict[str, Any]],
     options: CompileOptions,
+    *,
+    inputs: Mapping[str, Any],
 ) -> dict[str, Any]:
     # Azure ML files each step's MLflow run under the pipeline's experiment: the same one a local
     # replay logs into when the project uses MLflow.
@@ -489,6 +514,8 @@ def _pipeline_spec(
         spec["description"] = job.description
     if job.tags:
         spec["tags"] = dict(sorted(job.tags.items()))
+    if inputs:  # the Kedro parameters the nodes read (see parameter_inputs)
+        spec["inputs"] = dict(inputs)
     spec["settings"] = {
         "default_compute": f"azureml:{config.compute[default_compute].cluster_name}",
         "continue_on_step_failure": job.continue_on_step_failure,

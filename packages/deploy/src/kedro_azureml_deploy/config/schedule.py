@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,7 +11,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
     StrictInt,
+    StrictStr,
     field_validator,
     model_validator,
 )
@@ -277,8 +281,31 @@ class RecurrenceSchedule(StrictModel):
         return interval_firings(self.frequency, self.interval, self.start_time, start, count)
 
 
+#: Azure ML's rule for an input name (as ``compiler.parameter_inputs`` writes them).
+_INPUT_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _input_name(name: str) -> str:
+    if not _INPUT_NAME.fullmatch(name):
+        hint = (
+            f" (a Kedro name: its input is named with `__` for each dot, e.g. "
+            f"`{name.replace('.', '__')}`)"
+            if "." in name
+            else ""
+        )
+        raise ValueError(
+            f"`{name}` is not an Azure ML input name{hint}; write the name `kedro azureml "
+            "compile` gives the parameter's input (letters, digits and `_`)"
+        )
+    return name
+
+
+#: The value of a job input set by a schedule: a literal, or a mapping or a list (written as JSON).
+InputValue = StrictBool | StrictInt | StrictFloat | StrictStr | dict[str, Any] | list[Any] | None
+
+
 class ScheduleConfig(StrictModel):
-    """A named schedule: exactly one of `cron` and `recurrence`."""
+    """A named schedule: exactly one of `cron` and `recurrence`, and the job inputs it sets."""
 
     model_config = ConfigDict(
         json_schema_extra={"oneOf": [{"required": ["cron"]}, {"required": ["recurrence"]}]}
@@ -287,6 +314,15 @@ class ScheduleConfig(StrictModel):
     cron: CronSchedule | None = Field(default=None, description="Fire on a cron expression.")
     recurrence: RecurrenceSchedule | None = Field(
         default=None, description="Fire every `interval` `frequency` units."
+    )
+    inputs: dict[Annotated[str, AfterValidator(_input_name)], InputValue] = Field(
+        default_factory=dict,
+        description="Values of the job's inputs for the runs this schedule starts, by input name: "
+        "the inputs are the Kedro parameters the job's nodes read (`params:model_options.test_size` "
+        "is `model_options__test_size`; see 'Change parameters at trigger time'). A value must "
+        "have its input's type (an integer is a number too; a mapping or a list sets a mapping or "
+        "list parameter). Checked against the compiled job when the schedule is created; an input "
+        "left out keeps its compiled value.",
     )
 
     @model_validator(mode="after")

@@ -2,16 +2,17 @@
 
 The replay reads the YAML Azure ML would get, never the Kedro pipeline, and understands the part of
 the pipeline job schema that ``kedro azureml compile`` writes: command steps, inputs bound to other
-steps' outputs or to data assets, ``uri_folder`` outputs, a code folder (or, in image mode, a
+steps' outputs, to data assets or to the job's inputs (literal values: Kedro parameters), ``uri_folder`` outputs, a code folder (or, in image mode, a
 ``cd <working directory> &&`` prefix), environment variables and a timeout. Anything else is
 refused before a step runs, with a ``ReplayError`` naming the file and the key.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 STEP_OUTPUT_BINDING = re.compile(
     r"\$\{\{\s*parent\.jobs\.(?P<step>[a-z_]\w*)\.outputs\.(?P<port>[A-Za-z_]\w*)\s*\}\}"
 )
+#: An input bound to an input of the job.
+JOB_INPUT_BINDING = re.compile(r"\$\{\{\s*parent\.inputs\.(?P<name>[A-Za-z_]\w*)\s*\}\}")
 #: ``azureml:NAME:VERSION`` or ``azureml:NAME@latest``.
 ASSET_REFERENCE = re.compile(r"azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)|@latest)")
 #: The prefix of an image-mode command: ``cd <working directory> && ``.
@@ -68,7 +71,21 @@ class AssetInput:
         return f"azureml:{self.name}:{self.version}"
 
 
-StepInput = StepOutputInput | AssetInput
+@dataclass(frozen=True)
+class JobInput:
+    """An input bound to input ``name`` of the job (``${{parent.inputs.NAME}}``): a literal value
+    that Azure ML writes into the command as text."""
+
+    name: str
+
+
+StepInput = StepOutputInput | AssetInput | JobInput
+
+
+def input_text(value: Any) -> str:
+    """A literal input's value as Azure ML writes it into a command (azure-ai-ml sends literals as
+    Python's ``str``: ``True``, ``0.1``)."""
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,7 @@ class CompiledFile:
         code: the code folder every step uploads (resolved from the file's folder), ``None`` in
             image mode.
         steps: the command steps by name, in the file's order.
+        inputs: the job's inputs (literal values) by name, as a resubmission would set them.
     """
 
     path: Path
@@ -122,6 +140,7 @@ class CompiledFile:
     continue_on_step_failure: bool
     code: Path | None
     steps: Mapping[str, StepSpec]
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
     def dependents(self, name: str) -> set[str]:
         """Every step that reads, directly or through other steps, an output of step ``name``."""
@@ -172,7 +191,8 @@ def read_compiled_file(path: Path) -> CompiledFile:
         raise ReplayError(f"{path}: `jobs` holds no step: {RECOMPILE}.")
 
     steps = {name: _read_step(path, name, spec) for name, spec in jobs.items()}
-    _check_bindings(path, steps)
+    inputs = _job_inputs(path, document)
+    _check_bindings(path, steps, inputs)
     settings = document.get("settings") or {}
     return CompiledFile(
         path=path,
@@ -181,7 +201,70 @@ def read_compiled_file(path: Path) -> CompiledFile:
         continue_on_step_failure=bool(settings.get("continue_on_step_failure", False)),
         code=_code_folder(path, jobs),
         steps=steps,
+        inputs=inputs,
     )
+
+
+def with_inputs(job: CompiledFile, values: Mapping[str, Any], *, where: str) -> CompiledFile:
+    """``job`` with the values of some of its inputs set, as a resubmission with new inputs sets
+    them; its ``text`` is the job file with those values, so a run records what it ran.
+
+    Args:
+        job: the compiled job file.
+        values: input name to its new value, typed as Kedro types ``--params`` values.
+        where: the option that set them, for messages.
+
+    Raises:
+        ReplayError: a name is not an input of the job, or a value is not of its input's type.
+    """
+    from kedro_azureml_deploy.compiler.compiled_job import dump_yaml, unknown_input_message
+    from kedro_azureml_deploy.compiler.parameter_inputs import (
+        ParameterInput,
+        input_kind,
+        set_input_value,
+    )
+    from kedro_azureml_deploy.errors import ConfigError
+
+    if not values:
+        return job
+    inputs = dict(job.inputs)
+    for name, value in values.items():
+        if name not in inputs:
+            raise ReplayError(unknown_input_message(job.display_name, name, inputs, where=where))
+        current = inputs[name]
+        parameter = ParameterInput(name, name, _kind_in_file(current, input_kind), current)
+        try:
+            inputs[name] = set_input_value(parameter, value, where=f"{where} {name}")
+        except ConfigError as exc:
+            raise ReplayError(str(exc)) from None
+    document = yaml.safe_load(job.text)
+    document["inputs"] = inputs
+    return replace(job, text=dump_yaml(document), inputs=inputs)
+
+
+def _kind_in_file(value: Any, input_kind: Any) -> str:
+    """The type of a job input as its value in the file says: a string holding a JSON mapping
+    or list is a mapping or list parameter (compile writes those as JSON)."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            json.loads(value)
+        except json.JSONDecodeError:
+            return "string"
+        return "json"
+    return str(input_kind(value))
+
+
+def _job_inputs(path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    inputs = document.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        raise ReplayError(f"{path}: `inputs` is not a mapping: {RECOMPILE}.")
+    for name, value in inputs.items():
+        if not isinstance(value, bool | int | float | str):
+            raise ReplayError(
+                f"{path}: inputs.{name} is {value!r}; the local replay takes job inputs that are "
+                "literal values (integer, number, boolean, string), as compile writes them."
+            )
+    return {str(name): value for name, value in inputs.items()}
 
 
 def _read_step(path: Path, name: Any, spec: Any) -> StepSpec:
@@ -238,6 +321,8 @@ def _read_input(where: str, value: Any) -> StepInput:
     if isinstance(reference, str):
         if binding := STEP_OUTPUT_BINDING.fullmatch(reference.strip()):
             return StepOutputInput(binding["step"], binding["port"])
+        if binding := JOB_INPUT_BINDING.fullmatch(reference.strip()):
+            return JobInput(binding["name"])
         if (asset := ASSET_REFERENCE.fullmatch(reference.strip())) and kind in (
             "uri_folder",
             "uri_file",
@@ -245,7 +330,8 @@ def _read_input(where: str, value: Any) -> StepInput:
             return AssetInput(asset["name"], asset["version"], kind)
     raise ReplayError(
         f"{where} is {value!r}; the local replay provides outputs of other steps "
-        "(`${{parent.jobs.STEP.outputs.PORT}}`) and data assets of type uri_folder or uri_file "
+        "(`${{parent.jobs.STEP.outputs.PORT}}`), inputs of the job (`${{parent.inputs.NAME}}`) "
+        "and data assets of type uri_folder or uri_file "
         "(`azureml:NAME:VERSION`, `azureml:NAME@latest`)."
     )
 
@@ -297,10 +383,16 @@ def _timeout(where: str, spec: dict[str, Any]) -> float | None:
     return float(value)
 
 
-def _check_bindings(path: Path, steps: Mapping[str, StepSpec]) -> None:
-    """Every input bound to a step output names an existing step and output; no cycle."""
+def _check_bindings(path: Path, steps: Mapping[str, StepSpec], inputs: Mapping[str, Any]) -> None:
+    """Every input bound to a step output names an existing step and output, every input bound
+    to a job input names one of the job's inputs; no cycle."""
     for step in steps.values():
         for port, source in step.inputs.items():
+            if isinstance(source, JobInput) and source.name not in inputs:
+                raise ReplayError(
+                    f"{path}: jobs.{step.name}.inputs.{port} reads input {source.name!r} of the "
+                    f"job, which the job does not have: {RECOMPILE}."
+                )
             if not isinstance(source, StepOutputInput):
                 continue
             producer = steps.get(source.step)

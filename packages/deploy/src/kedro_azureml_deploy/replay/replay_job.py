@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file
+from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file, with_inputs
 from kedro_azureml_deploy.replay.display import ReplayDisplay
 from kedro_azureml_deploy.replay.live_page import live_plan_page
 from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
@@ -53,6 +53,7 @@ def replay_job(
     console: Console | None = None,
     snapshot: CodeSnapshot | None = None,
     plan: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
 
@@ -71,6 +72,9 @@ def replay_job(
             --local`` compiled and checked the job first); taken here when ``None``.
         plan: the job's plan (``JobPlan.to_dict()``): the run's plan page ``<run>/plan.html``
             is kept up to date while it runs (see ``replay.live_page``).
+        inputs: new values of the job's inputs (its Kedro parameters), as a resubmission with
+            new inputs sets them (``--input NAME=VALUE``); the run records the job with them, so
+            resuming it takes the same values.
 
     Returns:
         The run's report. A stop signal (SIGINT, SIGTERM) interrupts the run rather than raising:
@@ -91,7 +95,7 @@ def replay_job(
     if max_parallel is not None and max_parallel < 1:
         raise ReplayError(f"max_parallel is {max_parallel}; allow at least one step at a time.")
     project_path = Path(project_path).resolve()
-    job = read_compiled_file(Path(job_file))
+    job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
     bin_folder = python_bin_folder(python)
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     if resume is not None:

@@ -140,7 +140,11 @@ class StepEngine:
         started = time.monotonic()
         try:
             prepared = prepare_step(
-                step, self._run, project_path=self._project_path, bin_folder=self._bin_folder
+                step,
+                self._run,
+                project_path=self._project_path,
+                bin_folder=self._bin_folder,
+                job_inputs=self._job.inputs,
             )
         except StepSetupError as exc:
             self._end(step.name, StepStatus.FAILED, time.monotonic() - started, message=str(exc))

@@ -2,7 +2,8 @@
 
 A fresh working copy of the code snapshot, an empty folder per output, its inputs (the output
 folders of upstream steps, or data assets from the project's local asset cache), its command with
-``${{inputs.*}}`` and ``${{outputs.*}}`` expanded to those folders, and its environment variables
+``${{inputs.*}}`` and ``${{outputs.*}}`` expanded to those folders (an input bound to a job input,
+a Kedro parameter, to its value's text, as Azure ML writes it), and its environment variables
 on top of the replay's own environment, with the chosen Python environment first on ``PATH``.
 """
 
@@ -15,14 +16,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.replay.compiled_file import (
     IMAGE_WORKDIR_PREFIX,
     PORT_PLACEHOLDER,
     AssetInput,
+    JobInput,
     StepOutputInput,
     StepSpec,
+    input_text,
 )
 from kedro_azureml_deploy.replay.read_only import remove_folder
 from kedro_azureml_deploy.replay.run_store import ReplayRun, writing
@@ -79,9 +83,15 @@ def python_bin_folder(python: Path | None) -> Path:
 
 
 def prepare_step(
-    step: StepSpec, run: ReplayRun, *, project_path: Path, bin_folder: Path
+    step: StepSpec,
+    run: ReplayRun,
+    *,
+    project_path: Path,
+    bin_folder: Path,
+    job_inputs: Mapping[str, Any] | None = None,
 ) -> PreparedStep:
-    """Create the step's folder in ``run`` (replacing any earlier one) and expand its command.
+    """Create the step's folder in ``run`` (replacing any earlier one) and expand its command;
+    ``job_inputs`` are the values of the job's inputs.
 
     Raises:
         StepSetupError: a data asset input is not in the project's local asset cache.
@@ -91,7 +101,14 @@ def prepare_step(
         remove_folder(run.step_folder(step.name))
         run.step_folder(step.name).mkdir(parents=True)
     inputs = {
-        port: _input_path(port, source, run, project_path) for port, source in step.inputs.items()
+        port: _input_path(port, source, run, project_path)
+        for port, source in step.inputs.items()
+        if not isinstance(source, JobInput)
+    }
+    values = {
+        port: input_text((job_inputs or {})[source.name])
+        for port, source in step.inputs.items()
+        if isinstance(source, JobInput)
     }
     cwd = run.working_copy(step.name)
     with writing(f"the working copy of step {step.name}", cwd):
@@ -102,6 +119,8 @@ def prepare_step(
             folder.mkdir(parents=True)
 
     def expand(match: re.Match[str]) -> str:
+        if match["kind"] == "inputs" and match["port"] in values:
+            return values[match["port"]]  # as Azure ML writes it: the command quotes it
         paths = inputs if match["kind"] == "inputs" else outputs
         return shlex.quote(str(paths[match["port"]]))
 
