@@ -119,6 +119,7 @@ def _outcome(run: dict[str, Any]) -> str:
         for key in ("passed", "failed", "errors", "skipped")
         if counts.get(key)
     ]
-    status = "passed" if run.get("exit_code") == 0 else f"FAILED (exit {run.get('exit_code')})"
+    code = run.get("exit_code")
+    status = {0: "passed", 5: "no test selected"}.get(code, f"FAILED (exit {code})")
     extra = f", pytest {' '.join(run['pytest_args'])}" if run.get("pytest_args") else ""
     return f"{status}: {', '.join(parts) or 'no test'}{extra}"
