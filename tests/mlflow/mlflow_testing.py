@@ -189,15 +189,25 @@ def make_mlflow_project(
     return make
 
 
+#: A ready step venv for the steps with kedro-mlflow, instead of one synced from uv.lock.
+STEP_VENV_VARIABLE = "KEDRO_AZUREML_TEST_STEP_VENV"
+
+
 @pytest.fixture(scope="session")
 def step_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin folder of a venv built like a step image of an MLflow project: the runtime with its
     ``mlflow`` extra (MLflow, kedro-mlflow, azureml-mlflow, kedro-datasets), at the versions of
-    uv.lock.
+    uv.lock, or the venv ``KEDRO_AZUREML_TEST_STEP_VENV`` names.
 
     The workspace's own environment has MLflow but not kedro-mlflow, whose hooks would register
     themselves in every Kedro project of the other suites.
     """
+    given = os.environ.get(STEP_VENV_VARIABLE)
+    if given:  # scripts/supported_versions.py: a step image at the lowest versions of the extra
+        bin_folder = Path(given).resolve() / "bin"
+        if not (bin_folder / "kedro").is_file():
+            pytest.fail(f"{STEP_VENV_VARIABLE}={given} is not a venv with kedro installed")
+        return bin_folder
     uv = os.environ.get("UV") or shutil.which("uv")
     if not uv:
         pytest.fail("uv is needed to build the step venv of the MLflow tests")

@@ -310,3 +310,19 @@ def test_step_with_a_missing_named_environment_says_how_to_fix_it(make_project, 
     assert result.returncode != 0
     assert "Error: Kedro environment 'prod' has no folder conf/prod" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_step_selects_its_pipeline_with_the_keyword_the_installed_kedro_takes():
+    # Kedro 1.2 added `pipeline_names` and deprecated `pipeline_name`, the only one of Kedro 1.0:
+    # scripts/test runs this test with the lowest Kedro the runtime allows and with the locked one.
+    import kedro
+    from kedro.framework.session import KedroSession
+
+    from kedro_azureml_runtime.execute import pipeline_selection
+
+    major, minor = (int(part) for part in kedro.__version__.split(".")[:2])
+    selection = pipeline_selection(KedroSession, "train")
+    if (major, minor) >= (1, 2):
+        assert selection == {"pipeline_names": ["train"]}
+    else:
+        assert selection == {"pipeline_name": "train"}

@@ -7,6 +7,7 @@ ML mounted for the step.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from difflib import get_close_matches
@@ -100,11 +101,22 @@ def _run_once(
         project_path=project_path, env=env, runtime_params=dict(params or {}) or None
     ) as session:
         return session.run(
-            pipeline_names=[pipeline],
+            **pipeline_selection(session, pipeline),
             node_names=list(nodes),
             runner=runner,
             load_versions=dict(load_versions or {}) or None,
         )
+
+
+def pipeline_selection(session: Any, pipeline: str) -> dict[str, Any]:
+    """The keyword that makes ``session.run`` run registered pipeline ``pipeline``.
+
+    ``KedroSession.run`` takes ``pipeline_names`` from Kedro 1.2 on, which deprecates
+    ``pipeline_name``, the only keyword Kedro 1.0 has.
+    """
+    if "pipeline_names" in inspect.signature(session.run).parameters:
+        return {"pipeline_names": [pipeline]}
+    return {"pipeline_name": pipeline}
 
 
 def step_env(project_path: Path, env: str | None) -> str | None:
@@ -137,7 +149,7 @@ def select_nodes(pipeline: str, nodes: Sequence[str]) -> Pipeline:
     """The part of registered pipeline ``pipeline`` made of ``nodes``, checking every name."""
     from kedro.framework.project import pipelines
 
-    set_requested = getattr(pipelines, "set_requested", None)  # Kedro >= 1.6 loads pipelines lazily
+    set_requested = getattr(pipelines, "set_requested", None)  # Kedro >= 1.5 loads pipelines lazily
     if set_requested is not None:
         set_requested([pipeline])
     try:

@@ -65,7 +65,23 @@ def parse_load_versions(text: str) -> dict[str, str]:
             f"--load-versions item {empty[0]!r} is not dataset_name:version, such as "
             "model:2026-01-31T08.00.00.000Z."
         )
-    return {name.strip(): version.strip() for name, version in versions.items()}
+    versions = {name.strip(): version.strip() for name, version in versions.items()}
+    for version in versions.values():
+        if _unsafe_version(version):  # Kedro 1.3 on refuses these in its parser already
+            raise ParamsError(
+                f"--load-versions {text.strip()!r}: Version string {version!r} is not allowed; a "
+                "version is a single path component, such as model:2026-01-31T08.00.00.000Z."
+            )
+    return versions
+
+
+def _unsafe_version(version: str) -> bool:
+    """Whether ``version`` would leave the dataset's folder, by Kedro's rule (Kedro 1.3 on)."""
+    try:
+        from kedro.framework.cli.utils import _is_unsafe_version
+    except ImportError:  # Kedro 1.0-1.2: the same rule, written here
+        return version in {"", ".", ".."} or "/" in version or "\\" in version
+    return _is_unsafe_version(version)
 
 
 def parameter_input_value(dataset: str, kind: str, text: str) -> Any:
