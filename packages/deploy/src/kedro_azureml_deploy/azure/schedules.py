@@ -462,10 +462,11 @@ def _project_schedule(
                 f"{target.describe()} has no schedule {name}: `kedro azureml schedule list` "
                 "shows the project's schedules."
             ) from None
-    if (schedule.tags or {}).get(PROJECT_TAG) != package:
+    owner = (schedule.tags or {}).get(PROJECT_TAG)
+    if owner != package:
         raise SubmitError(
             f"schedule {name} in {target.describe()} does not belong to project {package} (its "
-            f"{PROJECT_TAG} tag is {(schedule.tags or {}).get(PROJECT_TAG)!r}); manage it with "
+            f"{PROJECT_TAG} tag is {owner!r}); manage it with "
             "`az ml schedule` instead."
         )
     return schedule

@@ -91,8 +91,11 @@ def plan(
     """
     if html is None:
         used = [name for name, value in (("--run", run_id), ("--azure-job", azure_job)) if value]
+        given = ", ".join(used) or "-w/--workspace"
         if used or workspace:
-            raise click.UsageError(f"{', '.join(used) or '-w/--workspace'} needs --html FILE")
+            raise click.UsageError(
+                f"{given} needs --html FILE: a run is shown on the plan page only"
+            )
     elif run_id and azure_job:
         raise click.UsageError("--run and --azure-job: pick one run to show")
     elif len(jobs) > 1:

@@ -45,9 +45,10 @@ def write_page(
         store = RunStore(project.path / DEFAULT_RUNS_DIR)
         run = latest_run(store) if run_id == "latest" else store.open(run_id)
         if run is None:
+            job = plan.get("job")
             raise ReplayError(
                 f"no replay run in {display_path(store.runs_dir)} yet: replay the job with "
-                f"`kedro azureml run -j {plan.get('job')} --local`, or drop --run."
+                f"`kedro azureml run -j {job} --local`, or drop --run."
             )
         unknown = sorted(set(run.steps) ^ {step["name"] for step in plan.get("steps", ())})
         if unknown:

@@ -276,9 +276,11 @@ def _read_step(path: Path, name: Any, spec: Any) -> StepSpec:
     where = f"{path}: jobs.{name}"
     if not isinstance(spec, dict):
         raise ReplayError(f"{where} is not a mapping: {RECOMPILE}.")
-    if spec.get("type", "command") != "command":
+    kind = spec.get("type", "command")
+    if kind != "command":
         raise ReplayError(
-            f"{where} is a `{spec.get('type')}` step; the local replay runs command steps only."
+            f"{where} is a `{kind}` step; the local replay runs command steps only: replay a "
+            "job that `kedro azureml compile` wrote."
         )
     command = spec.get("command")
     if not isinstance(command, str) or not command.strip():
