@@ -101,7 +101,11 @@ def parameter_input_value(dataset: str, kind: str, text: str) -> Any:
         "number": _number,
     }
     if kind not in readers:
-        raise ParamsError(f"--param-input {dataset}: unknown type {kind!r}.")
+        raise ParamsError(
+            f"--param-input {dataset}: unknown type {kind!r} (json, boolean, integer, number or "
+            "string): compile the job with the kedro-azureml-deploy release of this step's "
+            "kedro-azureml-runtime."
+        )
     try:
         return readers[kind](text)
     except (ValueError, KeyError):
@@ -137,12 +141,16 @@ def runtime_parameters(
         value = parameter_input_value(dataset, kind, text)
         if dataset == "parameters":
             if not isinstance(value, dict):
-                raise ParamsError("--param-input parameters: the value is not a JSON object.")
+                raise ParamsError(
+                    "--param-input parameters: the value is not a JSON object; set the job "
+                    'input `parameters` to one, such as {"lr": 0.1}.'
+                )
             result.update(value)
             continue
         if not dataset.startswith("params:"):
             raise ParamsError(
-                f"--param-input {dataset}: not a parameter (params:<name>, or parameters)."
+                f"--param-input {dataset}: not a parameter (params:<name>, or parameters); "
+                "compile the job again with `kedro azureml compile`."
             )
         *parents, leaf = dataset.removeprefix("params:").split(".")
         target = result
