@@ -59,6 +59,14 @@ COMPOSED: dict[str, str] = {
     "kedro_azureml_deploy/azure/submission.py:_failed": (
         "a SubmitError collected at its origin, followed by what the submission left behind"
     ),
+    "kedro_azureml_deploy/cli/options.py:_typed_input": (
+        "parse_params' own --params messages, with --input in their place (the page's --params "
+        "section)"
+    ),
+    "kedro_azureml_deploy/replay/compiled_file.py:with_inputs": (
+        "set_input_value's ConfigError for a replay --input, collected at its origin, as a "
+        "ReplayError"
+    ),
     "kedro_azureml_deploy/config/validation_errors.py:validation_problems": (
         "pydantic's own validation messages, under the key path (the page's config section)"
     ),

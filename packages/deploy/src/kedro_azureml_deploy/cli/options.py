@@ -188,19 +188,25 @@ MAX_PARALLEL_OPTION = click.option(
 def _inputs_callback(
     ctx: click.Context, param: click.Parameter, items: tuple[str, ...]
 ) -> dict[str, Any]:
-    from kedro_azureml_runtime.errors import ParamsError
-    from kedro_azureml_runtime.params import parse_params
-
     values: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise click.UsageError(f"--input {item!r} is not NAME=VALUE.", ctx=ctx)
-        try:
-            values[name.strip()] = _input_value(name.strip(), value, parse_params)
-        except ParamsError as exc:
-            raise click.UsageError(str(exc).replace("--params", "--input"), ctx=ctx) from None
+        values[name.strip()] = _typed_input(ctx, name.strip(), value)
     return values
+
+
+def _typed_input(ctx: click.Context, name: str, value: str) -> Any:
+    """``value`` typed (see :func:`_input_value`); a value Kedro cannot parse is refused with
+    ``parse_params``' own message, ``--input`` in place of ``--params``."""
+    from kedro_azureml_runtime.errors import ParamsError
+    from kedro_azureml_runtime.params import parse_params
+
+    try:
+        return _input_value(name, value, parse_params)
+    except ParamsError as exc:
+        raise click.UsageError(str(exc).replace("--params", "--input"), ctx=ctx) from None
 
 
 def _input_value(name: str, value: str, parse_params: Callable[[str], dict[str, Any]]) -> Any:
