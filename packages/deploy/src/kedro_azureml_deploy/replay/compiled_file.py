@@ -114,6 +114,8 @@ class CompiledFile:
         code: the code folder every step uploads (resolved from the file's folder), ``None`` in
             image mode.
         steps: the command steps by name, in the file's order.
+        step_reuse: ``settings.force_rerun`` is ``false``: Azure ML may reuse the outputs of an
+            earlier run of a step (``jobs.<job>.step_reuse: true``), and so does the replay.
     """
 
     path: Path
@@ -122,6 +124,7 @@ class CompiledFile:
     continue_on_step_failure: bool
     code: Path | None
     steps: Mapping[str, StepSpec]
+    step_reuse: bool = False
 
     def dependents(self, name: str) -> set[str]:
         """Every step that reads, directly or through other steps, an output of step ``name``."""
@@ -181,6 +184,7 @@ def read_compiled_file(path: Path) -> CompiledFile:
         continue_on_step_failure=bool(settings.get("continue_on_step_failure", False)),
         code=_code_folder(path, jobs),
         steps=steps,
+        step_reuse=settings.get("force_rerun") is False,
     )
 
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
+from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
 from kedro_azureml_deploy.replay.replay_job import replay_job
+from kedro_azureml_deploy.replay.step_reads import job_reads
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +35,7 @@ def run_jobs_locally(
     max_parallel: int | None = None,
     resume: str | None = None,
     console: Console | None = None,
+    reuse: bool = True,
 ) -> list[ReplayReport]:
     """Compile each job of ``job_names`` and replay it locally, one job after the other.
 
@@ -44,6 +47,7 @@ def run_jobs_locally(
         max_parallel: how many steps may run at once.
         resume: a run to resume (one job only).
         console: where the replay's display goes.
+        reuse: ``False`` (``--no-reuse``) runs every step, on ``resume`` too.
 
     Returns:
         One report per job, in order; a job that fails does not stop the next ones.
@@ -65,6 +69,7 @@ def run_jobs_locally(
             if compiled.code_directory is not None
             else None
         )
+        reads = job_reads(project, read_compiled_file(target))
         reports.append(
             replay_job(
                 target,
@@ -74,6 +79,8 @@ def run_jobs_locally(
                 resume=resume,
                 console=console,
                 snapshot=snapshot,
+                reads=reads,
+                reuse=reuse,
             )
         )
     return reports
