@@ -16,7 +16,12 @@ from kedro_azureml_deploy.cli.options import REPLAY_OPTIONS, with_options
 @with_options(*REPLAY_OPTIONS)
 @click.pass_obj
 def replay(
-    metadata: Any, job_file: Path, python: Path | None, max_parallel: int | None, resume: str | None
+    metadata: Any,
+    job_file: Path,
+    python: Path | None,
+    max_parallel: int | None,
+    resume: str | None,
+    no_reuse: bool,
 ) -> None:
     """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would."""
     from kedro_azureml_deploy.errors import ReplayError
@@ -28,6 +33,7 @@ def replay(
         python=python,
         max_parallel=max_parallel,
         resume=resume,
+        reuse=not no_reuse,
     )
     if not report.ok:
         raise ReplayError(f"replay {report.status} (run {report.run_id}).")

@@ -123,7 +123,7 @@ def forecast_step(
     if reads is not None and reads.unseen:
         return Decision(
             Verdict.ALWAYS_RUNS,
-            (f"it reads {', '.join(reads.unseen)}, which the fingerprint cannot see",),
+            (f"it reads or writes {', '.join(reads.unseen)}, which the fingerprint cannot see",),
         )
     if reads is None and known_reads_required:
         return Decision(

@@ -100,8 +100,9 @@ class StepCache:
         )
         if size > self.limit:
             return False
-        ignored_folder(self._blobs)
-        ignored_folder(self._entries)
+        ignored_folder(self.folder)
+        self._blobs.mkdir(exist_ok=True)
+        self._entries.mkdir(exist_ok=True)
         for port, folder in outputs.items():
             for path, digest in manifests[port].items():
                 blob = self._blobs / digest
