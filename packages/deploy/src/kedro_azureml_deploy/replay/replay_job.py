@@ -104,7 +104,7 @@ def replay_job(
     job = read_compiled_file(Path(job_file))
     bin_folder = python_bin_folder(python)
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
-    cache = project_cache(project_path) if job.step_reuse and reuse else None
+    cache = project_cache(project_path) if job.step_reuse else None
     if resume is not None:
         run, lock = _reopen(store, resume, job)
     else:
