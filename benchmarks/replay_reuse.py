@@ -24,7 +24,8 @@ where the code is one asset for all steps): its ratio shows that, it is not a fa
 
 Needs the workspace environment (kedro-azureml-deploy and copier installed):
 
-    uv run python benchmarks/replay_reuse.py [--runs 1] [--nodes 50] [--keep]
+    uv run python benchmarks/replay_reuse.py [--runs 1] [--nodes 50] [--only dag]
+        [--edits parameter "leaf code"] [--keep]
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ project_path, job, reuse = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "reuse
 bootstrap_project(project_path)
 from kedro_azureml_deploy.compiler import CompileOptions
 from kedro_azureml_deploy.project import open_project
-from kedro_azureml_deploy.replay import local_run, replay_job, reuse as reuse_module
+from kedro_azureml_deploy.replay import local_run, reuse as reuse_module
+
+replay_job = sys.modules["kedro_azureml_deploy.replay.replay_job"]  # the package exports the function
 
 spent = [0.0]
 
@@ -199,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=50, help="nodes of the DAG (>= 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--only", choices=["template", "dag"], help="one project only")
+    parser.add_argument(
+        "--edits", nargs="+", choices=["parameter", "leaf code"], default=["parameter", "leaf code"]
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.nodes < 3:
         parser.error("--runs must be >= 1 and --nodes >= 3")
@@ -219,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             first = replay(path, job, reuse=True)  # fills the cache
             print(f"{label}: first run {first['wall']:.1f} s, {first['ran']} steps", flush=True)
             for edit, apply in edits.items():
+                if edit not in args.edits:
+                    continue
                 with_reuse, without = [], []
                 for repetition in range(args.runs):
                     apply(repetition)

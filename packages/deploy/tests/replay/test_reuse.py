@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,6 +192,32 @@ def test_step_reuse_gives_unchanged_steps_the_outputs_of_an_earlier_run(make_pro
     assert reuse_lines(output)["preprocess"].startswith("runs again because the reuse cache")
 
 
+FORECAST = """\
+import json, sys
+from pathlib import Path
+from kedro.framework.startup import bootstrap_project
+
+bootstrap_project(Path.cwd())
+from kedro_azureml_deploy.compiler import CompileOptions
+from kedro_azureml_deploy.project import open_project
+from kedro_azureml_deploy.replay.local_run import forecast_local_run
+
+project = open_project(Path.cwd(), env="base")
+run_id, decisions = forecast_local_run(project, "train", CompileOptions())
+print(json.dumps({"run": run_id, **{name: d.describe() for name, d in decisions.items()}}))
+"""
+
+
+def forecast(project) -> dict[str, str]:
+    """``forecast_local_run`` against the latest run, in a process of its own (it opens the
+    project as a command does)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORECAST], cwd=project.path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
 def test_a_step_writing_where_the_fingerprint_cannot_see_always_runs(make_project, monkeypatch):
     monkeypatch.setenv("REPLAY_FIXED", "1")
@@ -207,9 +235,23 @@ def test_a_step_writing_where_the_fingerprint_cannot_see_always_runs(make_projec
     )
     config = default_azureml_config({"train": {"step_reuse": True}})
     (project.path / "conf" / "base" / "azureml.yml").write_text(json.dumps(config, indent=2))
-    run_local(project)
+    _, first, _ = run_local(project)
+    planned = forecast(project)
+    assert planned == {
+        "run": first.name,
+        "preprocess": f"reused from run {first.name}",
+        "model_input": f"reused from run {first.name}",
+        "export": "always runs because it reads or writes export (CSVDataset: remote storage "
+        "or no file), which the fingerprint cannot see",
+    }
     output, _, status = run_local(project)
     decisions = reuse_lines(output)
     assert status == "succeeded"
-    assert decisions["preprocess"].startswith("reused from run")
-    assert decisions["export"].startswith("always runs because it reads or writes export")
+    assert decisions["preprocess"] == f"reused from run {first.name}"
+    assert decisions["export"] == planned["export"]
+
+    set_parameter(project, 0.5)  # no step consumes it
+    (project.path / "inputs" / "reviews.csv").write_text("\n".join(REVIEWS[:11]) + "\n")
+    planned = forecast(project)
+    assert planned["preprocess"] == f"reused from run {first.name}"
+    assert planned["model_input"] == "runs again because inputs/reviews.csv changed"

@@ -212,12 +212,12 @@ def _changed_files(
 
 
 def code_manifest(snapshot: Mapping[str, str], leave_out: Iterable[str]) -> Manifest:
-    """The snapshot manifest without ``leave_out`` (paths, and folders with all under them)."""
+    """The snapshot manifest's files without ``leave_out`` (paths, and folders with all under
+    them); folders themselves do not count."""
     prefixes = tuple(sorted(set(leave_out)))
-    if not prefixes:
-        return dict(snapshot)
     return {
         path: digest
         for path, digest in snapshot.items()
-        if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+        if digest != _FOLDER
+        and not any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
     }

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.project import KedroProject
     from kedro_azureml_deploy.replay.report import ReplayReport
+    from kedro_azureml_deploy.replay.reuse import Decision
 
 
 def run_jobs_locally(
@@ -84,3 +85,64 @@ def run_jobs_locally(
             )
         )
     return reports
+
+
+#: ``reuse_from`` naming the most recent run of the job.
+LATEST_RUN = "latest"
+
+
+def forecast_local_run(
+    project: KedroProject,
+    job_name: str,
+    options: CompileOptions,
+    *,
+    reuse_from: str = LATEST_RUN,
+    python: Path | None = None,
+    runs_dir: Path | None = None,
+) -> tuple[str, dict[str, Decision]]:
+    """What ``run --local`` of ``job_name`` would reuse and run, before anything runs.
+
+    The job is compiled (and checked) as ``run --local`` compiles it, then each step is decided
+    against the run ``reuse_from`` (``"latest"``: the most recent run of the job) with
+    :func:`~kedro_azureml_deploy.replay.reuse.forecast`: with ``step_reuse: true`` as a new run
+    would decide (from the reuse cache), otherwise as ``--resume RUN`` would.
+
+    Returns:
+        The id of the run compared with, and each step's decision in the job's order.
+
+    Raises:
+        ReplayError: there is no such run, or no run of the job yet.
+    """
+    from kedro_azureml_deploy.replay.fingerprint import file_digest
+    from kedro_azureml_deploy.replay.replay_job import DEFAULT_RUNS_DIR
+    from kedro_azureml_deploy.replay.reuse import Fingerprinter, forecast
+    from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStore
+    from kedro_azureml_deploy.replay.step_cache import project_cache
+    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+
+    target = default_output_path(project.path, job_name)
+    compiled = compile_project_job(project, job_name, options, output=target)
+    ignored_folder(target.parent)
+    compiled.write(target)
+    job = read_compiled_file(target)
+    store = RunStore(Path(runs_dir).absolute() if runs_dir else project.path / DEFAULT_RUNS_DIR)
+    if reuse_from == LATEST_RUN:
+        runs = [
+            run for run_id in store.run_ids() if (run := store.open(run_id)).job_file == job.path
+        ]
+        if not runs:
+            raise ReplayError(
+                f"job {job_name} has no local run yet to reuse from: run it once with "
+                f"`kedro azureml run -j {job_name} --local`."
+            )
+        earlier: ReplayRun = runs[0]
+    else:
+        earlier = store.open(reuse_from)
+    listing = project.code_snapshot(compiled.code_directory or ".")  # image mode: the project
+    snapshot = {path.as_posix(): file_digest(listing.source / path) for path in listing.files}
+    fingerprinter = Fingerprinter(
+        snapshot, job_reads(project, job), python_bin_folder(python), project.path.resolve()
+    )
+    cache = project_cache(project.path) if job.step_reuse else None
+    decisions = forecast(job, earlier, fingerprinter, cache_has=cache.has if cache else None)
+    return earlier.run_id, decisions
