@@ -39,6 +39,7 @@ SECTIONS = {
     ),
     "JobConfig": ("`jobs.<name>`", "jobs", "job"),
     "PipelineFilter": ("`jobs.<name>.pipeline`", "pipeline", "pipeline filter"),
+    "GroupingConfig": ("`jobs.<name>.grouping`", "grouping", "grouping"),
 }
 
 

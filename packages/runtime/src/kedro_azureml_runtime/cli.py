@@ -34,6 +34,7 @@ DEPLOY_COMMANDS: tuple[str, ...] = (
     "doctor",
     "info",
     "init",
+    "plan",
     "replay",
     "run",
     "schedule",

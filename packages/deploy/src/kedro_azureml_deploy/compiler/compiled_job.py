@@ -22,7 +22,20 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 @dataclass(frozen=True)
 class CompiledStep:
-    """One command step: the Kedro node(s) it runs and where."""
+    """One command step: the Kedro node(s) it runs and where.
+
+    Attributes:
+        name: the step's name in the pipeline job.
+        nodes: the Kedro nodes it runs, in topological order.
+        compute: its entry of ``compute``.
+        environment: its entry of ``environment``.
+        inputs: dataset to input port, for each dataset mounted into the step.
+        outputs: dataset to output port, for each dataset the step writes to an output.
+        depends_on: the steps whose outputs it reads.
+        reads: every dataset the step reads from outside itself (another step, or outside the
+            job), parameters left out; data between two of its own nodes stays in memory.
+        writes: every dataset it writes for outside itself (another step, or out of the job).
+    """
 
     name: str
     nodes: tuple[str, ...]
@@ -31,6 +44,8 @@ class CompiledStep:
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,8 @@ class CompiledJob:
         steps: the steps in topological order.
         crossings: every dataset passed from one step to another, and how it travels.
         code_directory: the code snapshot folder relative to the project, ``None`` in image mode.
+        pipeline: the registered Kedro pipeline the steps run.
+        grouping: how nodes were grouped into steps (see ``compiler.grouping``).
     """
 
     name: str
@@ -50,6 +67,8 @@ class CompiledJob:
     steps: tuple[CompiledStep, ...]
     crossings: tuple[Crossing, ...]
     code_directory: str | None
+    pipeline: str = "__default__"
+    grouping: str = "none"
 
     def to_yaml(self) -> str:
         """The pipeline job as YAML (deterministic: same input, same bytes)."""

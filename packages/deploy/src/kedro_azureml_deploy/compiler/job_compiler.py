@@ -1,4 +1,4 @@
-"""Compile a Kedro pipeline into an Azure ML pipeline job: one command step per node.
+"""Compile a Kedro pipeline into an Azure ML pipeline job: one command step per group of nodes.
 
 ``compile_job`` is a pure function of the config, the pipeline, the catalog and the options: no
 network, no credential, no absolute path of this machine in its output, and time linear in the
@@ -19,6 +19,7 @@ from kedro_azureml_deploy.compiler.compiled_job import (
     CompiledStep,
 )
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
+from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
 from kedro_azureml_deploy.compiler.naming import unique_names
 from kedro_azureml_deploy.compiler.routing import route_by_tags
 from kedro_azureml_deploy.errors import CompileError
@@ -94,51 +95,45 @@ def compile_job(
             environment entries, an asset output is a ``uri_file``, or a distributed node's size
             cannot be resolved.
     """
-    nodes = pipeline.nodes
+    nodes = pipeline.nodes  # topological order
     if not nodes:
         raise CompileError(
             f"job {job_name!r} selects no node from pipeline {job.pipeline.pipeline_name!r}: "
             "check its pipeline filters in azureml.yml."
         )
     _check_load_versions(job_name, nodes, options.load_versions)
-    step_names = unique_names(node.name for node in nodes)
-    crossings = _crossings(nodes, catalog)
+    default_compute = job.compute or "__default__"
+    groups = group_nodes(
+        job_name=job_name,
+        nodes=nodes,
+        grouping=job.grouping,
+        route=lambda node: _route(node, job, config, default_compute),
+    )
+    step_of = {node.name: group.name for group in groups for node in group.nodes}
+    crossings = _crossings(nodes, step_of, catalog)
     if options.preflight:
         _raise_on_problems(job_name, crossings)
     travel = {crossing.dataset: crossing for crossing in crossings.values()}
     assets = _asset_datasets(nodes, catalog)
-    ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
+    inside = _inside_steps(nodes, step_of)
+    ports = unique_names(_mounted_names(nodes, travel, assets, inside, catalog))
 
-    producer_step = {dataset: step_names[node.name] for node in nodes for dataset in node.outputs}
-    default_compute = job.compute or "__default__"
+    producer_step = {dataset: step_of[node.name] for node in nodes for dataset in node.outputs}
     compiled_steps: list[CompiledStep] = []
     step_specs: dict[str, dict[str, Any]] = {}
-    for node in nodes:
-        step = step_names[node.name]
-        compute = route_by_tags(
-            node_name=node.name,
-            node_tags=node.tags,
-            entries=config.compute,
-            fallback=default_compute,
-            section="compute",
-        )
-        environment = route_by_tags(
-            node_name=node.name,
-            node_tags=node.tags,
-            entries=config.environment,
-            fallback=job.environment or "__default__",
-            section="environment",
-        )
-        inputs, outputs, mounts = _node_io(node, travel, assets, ports, producer_step, catalog)
+    for group in groups:
+        step = group.name
+        reads, writes = _step_datasets(group.nodes, inside)
+        inputs, outputs, mounts = _step_io(group.nodes, reads, travel, assets, ports, producer_step)
         spec: dict[str, Any] = {
             "type": "command",
-            "display_name": node.name,
-            "command": _command(node, mounts, job, options, config),
+            "display_name": _display_name(group),
+            "command": _command(group.nodes, mounts, job, options, config),
         }
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
-        spec["environment"] = _environment(config.environment[environment], options)
-        spec["compute"] = f"azureml:{config.compute[compute].cluster_name}"
+        spec["environment"] = _environment(config.environment[group.environment], options)
+        spec["compute"] = f"azureml:{config.compute[group.compute].cluster_name}"
         spec["environment_variables"] = _environment_variables(job_name, job, options)
         if inputs:
             spec["inputs"] = inputs
@@ -146,19 +141,25 @@ def compile_job(
             spec["outputs"] = outputs
         if job.timeout:
             spec["limits"] = {"timeout": job.timeout}
-        spec.update(_distribution(node, catalog))
+        if len(group.nodes) == 1:  # grouping keeps a distributed node alone in its step
+            spec.update(_distribution(group.nodes[0], catalog))
         step_specs[step] = spec
         compiled_steps.append(
             CompiledStep(
                 name=step,
-                nodes=(node.name,),
-                compute=compute,
-                environment=environment,
-                inputs={name: ports[name] for name in node.inputs if name in ports},
-                outputs={name: ports[name] for name in node.outputs if name in ports},
-                depends_on=tuple(
-                    sorted({producer_step[name] for name in node.inputs if name in travel})
-                ),
+                nodes=tuple(node.name for node in group.nodes),
+                compute=group.compute,
+                environment=group.environment,
+                inputs={name: ports[name] for name in reads if name in ports},
+                outputs={
+                    name: ports[name]
+                    for node in group.nodes
+                    for name in node.outputs
+                    if name in ports
+                },
+                depends_on=tuple(sorted({producer_step[name] for name in reads if name in travel})),
+                reads=reads,
+                writes=writes,
             )
         )
 
@@ -170,7 +171,70 @@ def compile_job(
         code_directory=config.execution.code_directory
         if config.execution.mode == "code_upload"
         else None,
+        pipeline=job.pipeline.pipeline_name,
+        grouping=job.grouping.label(),
     )
+
+
+def _route(
+    node: Node, job: JobConfig, config: AzureMLConfig, default_compute: str
+) -> tuple[str, str]:
+    """The entries of ``compute`` and ``environment`` the node's tags route it to."""
+    compute = route_by_tags(
+        node_name=node.name,
+        node_tags=node.tags,
+        entries=config.compute,
+        fallback=default_compute,
+        section="compute",
+    )
+    environment = route_by_tags(
+        node_name=node.name,
+        node_tags=node.tags,
+        entries=config.environment,
+        fallback=job.environment or "__default__",
+        section="environment",
+    )
+    return compute, environment
+
+
+def _display_name(group: StepGroup) -> str:
+    return group.label
+
+
+def _inside_steps(nodes: list[Node], step_of: Mapping[str, str]) -> set[str]:
+    """Datasets produced and consumed inside one step only: they stay in memory."""
+    producer = {name: step_of[node.name] for node in nodes for name in node.outputs}
+    steps_reading: dict[str, set[str]] = defaultdict(set)
+    for node in nodes:
+        for name in node.inputs:
+            steps_reading[name].add(step_of[node.name])
+    return {
+        name
+        for name, readers in steps_reading.items()
+        if name in producer and readers == {producer[name]}
+    }
+
+
+def _step_datasets(
+    nodes: tuple[Node, ...], inside: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a step reads from outside itself and writes for outside itself (see
+    ``CompiledStep.reads``/``writes``)."""
+    produced = {name for node in nodes for name in node.outputs}
+    reads: dict[str, None] = {}
+    writes: dict[str, None] = {}
+    for node in nodes:
+        for name in node.inputs:
+            if name not in produced and not _is_parameter(name):
+                reads.setdefault(name)
+        for name in node.outputs:
+            if name not in inside:
+                writes.setdefault(name)
+    return tuple(reads), tuple(writes)
+
+
+def _is_parameter(name: str) -> bool:
+    return name.startswith("params:") or name == "parameters"
 
 
 def _check_load_versions(
@@ -190,8 +254,11 @@ def _check_load_versions(
             )
 
 
-def _crossings(nodes: list[Node], catalog: CatalogProtocol) -> dict[str, Crossing]:
-    """Every dataset one node produces and another consumes, in production order."""
+def _crossings(
+    nodes: list[Node], step_of: Mapping[str, str], catalog: CatalogProtocol
+) -> dict[str, Crossing]:
+    """Every dataset one step produces and another consumes, in production order; data between
+    two nodes of one step stays in memory and crosses nothing."""
     producers: dict[str, str] = {}
     consumers: dict[str, list[str]] = defaultdict(list)
     for node in nodes:
@@ -201,9 +268,10 @@ def _crossings(nodes: list[Node], catalog: CatalogProtocol) -> dict[str, Crossin
             consumers[name].append(node.name)
     crossings: dict[str, Crossing] = {}
     for name, producer in producers.items():
-        if name in consumers:
+        outside = [c for c in consumers.get(name, ()) if step_of[c] != step_of[producer]]
+        if outside:
             kind, problem = classify(name, catalog)
-            crossings[name] = Crossing(name, producer, tuple(consumers[name]), kind, problem)
+            crossings[name] = Crossing(name, producer, tuple(outside), kind, problem)
     return crossings
 
 
@@ -240,16 +308,19 @@ def _mounted_names(
     nodes: list[Node],
     travel: Mapping[str, Crossing],
     assets: Mapping[str, AzureMLAssetDataset],
+    inside: set[str],
     catalog: CatalogProtocol,
 ) -> list[str]:
-    """Datasets that get an input or output port, in order of first appearance."""
+    """Datasets that get an input or output port, in order of first appearance: those crossing
+    steps, assets, and pipeline datasets read from or written out of the job (one that stays
+    inside a step is read and written where its catalog entry says, as in ``kedro run``)."""
     names: dict[str, None] = {}
     for node in nodes:
         for name in (*node.inputs, *node.outputs):
             if (
                 name in travel
                 or name in assets
-                or _terminal_pipeline_dataset(name, travel, catalog)
+                or (name not in inside and _terminal_pipeline_dataset(name, travel, catalog))
             ):
                 names.setdefault(name)
     return list(names)
@@ -265,20 +336,20 @@ def _terminal_pipeline_dataset(
     return isinstance(catalog.get(name), AzureMLPipelineDataset)
 
 
-def _node_io(
-    node: Node,
+def _step_io(
+    nodes: tuple[Node, ...],
+    reads: tuple[str, ...],
     travel: Mapping[str, Crossing],
     assets: Mapping[str, AzureMLAssetDataset],
     ports: Mapping[str, str],
     producer_step: Mapping[str, str],
-    catalog: CatalogProtocol,
 ) -> tuple[dict[str, Any], dict[str, Any], Mounts]:
     """The step's inputs, outputs and mounts: ``(dataset, placeholder)`` for each
     ``--az-input`` and ``--az-output`` of its command."""
     inputs: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
     mounts: Mounts = ([], [])
-    for name in node.inputs:
+    for name in reads:
         if name not in ports:
             continue
         port = ports[name]
@@ -293,17 +364,18 @@ def _node_io(
             continue
         if mounted:
             mounts[0].append((name, f"${{{{inputs.{port}}}}}"))
-    for name in node.outputs:
-        if name not in ports:
-            continue
-        port = ports[name]
-        crossing = travel.get(name)
-        if name in assets:
-            outputs[port] = {"type": "uri_folder", "name": assets[name].azureml_dataset}
-        else:
-            outputs[port] = {"type": "uri_folder"}
-        if crossing is None or crossing.travel in MOUNTED:
-            mounts[1].append((name, f"${{{{outputs.{port}}}}}"))
+    for node in nodes:
+        for name in node.outputs:
+            if name not in ports:
+                continue
+            port = ports[name]
+            crossing = travel.get(name)
+            if name in assets:
+                outputs[port] = {"type": "uri_folder", "name": assets[name].azureml_dataset}
+            else:
+                outputs[port] = {"type": "uri_folder"}
+            if crossing is None or crossing.travel in MOUNTED:
+                mounts[1].append((name, f"${{{{outputs.{port}}}}}"))
     return inputs, outputs, mounts
 
 
@@ -317,12 +389,16 @@ def _asset_input(dataset: AzureMLAssetDataset) -> dict[str, Any]:
 
 
 def _command(
-    node: Node, mounts: Mounts, job: JobConfig, options: CompileOptions, config: AzureMLConfig
+    nodes: tuple[Node, ...],
+    mounts: Mounts,
+    job: JobConfig,
+    options: CompileOptions,
+    config: AzureMLConfig,
 ) -> str:
     """The step's ``kedro azureml execute`` command (the runtime's step contract)."""
     command = StepCommand(
         pipeline=job.pipeline.pipeline_name,
-        nodes=(node.name,),
+        nodes=tuple(node.name for node in nodes),
         inputs=tuple(mounts[0]),
         outputs=tuple(mounts[1]),
         params=options.params,

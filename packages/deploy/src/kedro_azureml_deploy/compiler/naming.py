@@ -29,8 +29,15 @@ def unique_names(names: Iterable[str]) -> dict[str, str]:
     ``_2``, ``_3``… for the next ones, skipping suffixes another name already produces.
     """
     names = list(names)
+    return dict(zip(names, distinct_names(names), strict=True))
+
+
+def distinct_names(names: Iterable[str]) -> list[str]:
+    """``unique_names`` for a sequence that may repeat a name: one distinct sanitized name per
+    position."""
+    names = list(names)
     taken = {sanitize(name) for name in names}
-    result: dict[str, str] = {}
+    result: list[str] = []
     used: set[str] = set()
     for name in names:
         candidate = base = sanitize(name)
@@ -39,5 +46,5 @@ def unique_names(names: Iterable[str]) -> dict[str, str]:
             counter += 1
             candidate = f"{base[: MAX_LENGTH - len(str(counter)) - 1]}_{counter}"
         used.add(candidate)
-        result[name] = candidate
+        result.append(candidate)
     return result

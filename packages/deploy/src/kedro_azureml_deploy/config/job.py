@@ -14,10 +14,12 @@ from pydantic import (
     StrictInt,
     Tag,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
 from kedro_azureml_deploy.config import names
+from kedro_azureml_deploy.config.grouping import GroupingConfig, Strategy
 from kedro_azureml_deploy.config.schedule import ScheduleConfig
 from kedro_azureml_deploy.config.strict_model import StrictModel
 
@@ -67,6 +69,23 @@ def _schedule_kind(value: Any) -> str | None:
     return None
 
 
+def _grouping_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "strategy"
+    if isinstance(value, dict | GroupingConfig):
+        return "grouping"
+    return None
+
+
+GroupingReference = Annotated[
+    Annotated[Strategy, Tag("strategy")] | Annotated[GroupingConfig, Tag("grouping")],
+    Discriminator(
+        _grouping_kind,
+        custom_error_type="grouping_type",
+        custom_error_message="expected `none`, `chains`, `namespaces` or `tags`, or a mapping "
+        "with `by` and `ungrouped`",
+    ),
+]
 ScheduleReference = Annotated[
     Annotated[str, Tag("schedule name")] | Annotated[ScheduleConfig, Tag("inline schedule")],
     Discriminator(
@@ -206,6 +225,19 @@ class JobConfig(StrictModel):
         "when the step's fingerprint is unchanged. Off by default: a node may read data Azure ML "
         "cannot see change.",
     )
+
+    grouping: GroupingReference = Field(
+        default="none",
+        validate_default=True,
+        description="How the job's nodes are grouped into steps (each step is one container "
+        "start on Azure ML): `none` (one step per node), `chains`, `namespaces` or `tags`, or a "
+        "mapping with `by` and `ungrouped`. `kedro azureml plan` shows the steps it makes.",
+    )
+
+    @field_validator("grouping", mode="after")
+    @classmethod
+    def _grouping_config(cls, value: Strategy | GroupingConfig) -> GroupingConfig:
+        return value if isinstance(value, GroupingConfig) else GroupingConfig(by=value)
 
     @model_validator(mode="after")
     def _reuse_or_rerun(self) -> JobConfig:
