@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -192,30 +190,13 @@ def test_step_reuse_gives_unchanged_steps_the_outputs_of_an_earlier_run(make_pro
     assert reuse_lines(output)["preprocess"].startswith("runs again because the reuse cache")
 
 
-FORECAST = """\
-import json, sys
-from pathlib import Path
-from kedro.framework.startup import bootstrap_project
-
-bootstrap_project(Path.cwd())
-from kedro_azureml_deploy.compiler import CompileOptions
-from kedro_azureml_deploy.project import open_project
-from kedro_azureml_deploy.replay.local_run import forecast_local_run
-
-project = open_project(Path.cwd(), env="base")
-run_id, decisions = forecast_local_run(project, "train", CompileOptions())
-print(json.dumps({"run": run_id, **{name: d.describe() for name, d in decisions.items()}}))
-"""
-
-
-def forecast(project) -> dict[str, str]:
-    """``forecast_local_run`` against the latest run, in a process of its own (it opens the
-    project as a command does)."""
-    result = subprocess.run(
-        [sys.executable, "-c", FORECAST], cwd=project.path, capture_output=True, text=True
+def forecast(project, run: str = "latest") -> dict[str, str]:
+    """``kedro azureml plan --reuse-from RUN``: the run compared with, and each step's decision."""
+    planned = project.kedro(
+        "azureml", "plan", "-j", "train", "--reuse-from", run, "--format", "json", check=True
     )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    reuse = json.loads(planned.stdout.strip().splitlines()[-1])["reuse"]
+    return {"run": reuse["run"], **reuse["steps"]}
 
 
 @pytest.mark.slow
@@ -252,6 +233,8 @@ def test_a_step_writing_where_the_fingerprint_cannot_see_always_runs(make_projec
 
     set_parameter(project, 0.5)  # no step consumes it
     (project.path / "inputs" / "reviews.csv").write_text("\n".join(REVIEWS[:11]) + "\n")
-    planned = forecast(project)
+    planned = forecast(project, first.name)
     assert planned["preprocess"] == f"reused from run {first.name}"
     assert planned["model_input"] == "runs again because inputs/reviews.csv changed"
+    table = project.kedro("azureml", "plan", "-j", "train", "--reuse-from", "latest").stdout
+    assert "  model_input: runs again because inputs/reviews.csv changed" in table
