@@ -186,8 +186,16 @@ def test_step_reuse_gives_unchanged_steps_the_outputs_of_an_earlier_run(make_pro
     assert re.search(r"\b6 entries\b", cache), cache  # 4 steps, then 2 again
     cleared = project.kedro("azureml", "cache", "--clear", check=True).stdout
     assert "removed 6 entries" in cleared
-    output, _, _ = run_local(project)
+    output, refilled, _ = run_local(project)
     assert reuse_lines(output)["preprocess"].startswith("runs again because the reuse cache")
+
+    # a trigger-time value (a job input, not conf/) counts as the parameter it sets
+    output, third, status = run_local(project, "--params", "model_options.test_size=0.25")
+    decisions = reuse_lines(output)
+    assert status == "succeeded"
+    assert decisions["model_input"].startswith("reused from run")
+    assert decisions["train"] == "runs again because parameter model_options.test_size changed"
+    assert metrics(third) != metrics(refilled)  # the node saw the new value
 
 
 def forecast(project, run: str = "latest") -> dict[str, str]:

@@ -43,10 +43,6 @@ _ENVIRONMENT_SCRIPT = (
 _environments: dict[str, str] = {}
 
 
-#: How a job input the step binds is named among its fingerprint's parameters.
-JOB_INPUT_PREFIX = "job input "
-
-
 def text_digest(text: str) -> str:
     """The SHA-256 of ``text`` (UTF-8), in hex."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -194,8 +190,7 @@ def what_changed(
             changes.append(f"{path} changed")
     for name in sorted(set(earlier.parameters) | set(now.parameters)):
         if earlier.parameters.get(name) != now.parameters.get(name):
-            shown = name if name.startswith(JOB_INPUT_PREFIX) else f"parameter {name}"
-            changes.append(f"{shown} changed")
+            changes.append(f"parameter {name} changed")
     if earlier.code != now.code:
         files = _changed_files(earlier_code, code)
         changes.append("code changed" + (f": {', '.join(files)}" if files else ""))

@@ -22,9 +22,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_deploy.compiler.parameter_inputs import PARAMS_PREFIX, dataset_of
 from kedro_azureml_deploy.replay.compiled_file import JobInput, StepOutputInput
 from kedro_azureml_deploy.replay.fingerprint import (
-    JOB_INPUT_PREFIX,
     Manifest,
     StepFingerprint,
     code_manifest,
@@ -188,23 +188,20 @@ class Fingerprinter:
             inputs={port: self._digest(path) for port, path in sorted(inputs.items())},
             code=manifest_digest(code),
             files={path: self._file(path) for path in (reads.files if reads else ())},
-            parameters={
-                **{
-                    name: value_digest(value)
-                    for name, value in (reads.parameters if reads else {}).items()
-                },
-                # A parameter compiled into a job input reaches the step as that input's value
-                # (``--input``, ``run --local --params``), not through its command.
-                **{
-                    f"{JOB_INPUT_PREFIX}{source.name}": value_digest(
-                        self.job_inputs.get(source.name)
-                    )
-                    for source in step.inputs.values()
-                    if isinstance(source, JobInput)
-                },
-            },
+            parameters=self._parameters(step, reads),
             interpreter=environment_digest(self.bin_folder),
         )
+
+    def _parameters(self, step: StepSpec, reads: StepReads | None) -> dict[str, str]:
+        """The digest of each parameter the step consumes. A parameter compiled into a job input
+        reaches the step as that input's value (``--input``, ``run --local --params``), not
+        through its command nor ``conf/``: that value counts."""
+        values = dict(reads.parameters) if reads else {}
+        for source in step.inputs.values():
+            if isinstance(source, JobInput) and source.name in self.job_inputs:
+                dataset = dataset_of(source.name)
+                values[dataset.removeprefix(PARAMS_PREFIX)] = self.job_inputs[source.name]
+        return {name: value_digest(value) for name, value in sorted(values.items())}
 
     def forget(self, path: Path) -> None:
         """Digest ``path`` again next time (a step rewrote it)."""
