@@ -155,7 +155,9 @@ def write_pid_and_sleep(*values):
 
 
 def fail_until_fixed(value):
-    raise RuntimeError("not fixed yet")
+    if not os.environ.get("REPLAY_FIXED"):  # the replay's environment, not the compiled job's
+        raise RuntimeError("not fixed yet")
+    return value + 1
 
 
 def check_snapshot(*values):

@@ -27,6 +27,8 @@ def test_a_new_run_holds_its_job_and_state(tmp_path):
         "message": None,
         "pid": None,
         "process_group": None,
+        "fingerprint": None,
+        "reuse": None,
         "log": "a/step.log",
     }
     assert (tmp_path / "runs" / ".gitignore").read_text().endswith("*\n")

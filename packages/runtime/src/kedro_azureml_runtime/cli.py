@@ -30,6 +30,7 @@ DEPLOY_DISTRIBUTION = "kedro-azureml-deploy"
 #: with a one-line install hint instead of "No such command". A test keeps this list equal to the
 #: deploy package's entry points.
 DEPLOY_COMMANDS: tuple[str, ...] = (
+    "cache",
     "compile",
     "doctor",
     "info",

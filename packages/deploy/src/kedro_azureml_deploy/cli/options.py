@@ -233,10 +233,16 @@ INPUT_OPTION = click.option(
 RESUME_OPTION = click.option(
     "--resume",
     metavar="RUN_ID",
-    help="Re-run the failed, skipped and not-started steps of a replay.",
+    help="Re-run the failed, skipped and not-started steps of a replay, and every succeeded step "
+    "whose fingerprint changed (its inputs, code, parameters, command or environment).",
+)
+NO_REUSE_OPTION = click.option(
+    "--no-reuse",
+    is_flag=True,
+    help="Run every step: keep none on --resume, take none from the reuse cache (step_reuse).",
 )
 #: The options of a local replay (``run --local``, ``replay``).
-REPLAY_OPTIONS = (PYTHON_OPTION, MAX_PARALLEL_OPTION, RESUME_OPTION)
+REPLAY_OPTIONS = (PYTHON_OPTION, MAX_PARALLEL_OPTION, RESUME_OPTION, NO_REUSE_OPTION)
 
 WORKSPACE_OPTION = click.option(
     "-w",

@@ -56,6 +56,13 @@ AZURE_JOB_OPTION = click.option(
     help="With --html: show the state of submitted Azure ML job NAME on the page, each node "
     "linking to its step in Studio.",
 )
+REUSE_FROM_OPTION = click.option(
+    "--reuse-from",
+    metavar="RUN_ID",
+    help="Also say, per step, whether `run --local` would reuse it or why it would run, compared "
+    "with local run RUN_ID, or `latest` (the job's most recent run): from the reuse cache with "
+    "step_reuse: true, else as --resume RUN_ID would. One job at a time.",
+)
 
 
 @command()
@@ -67,6 +74,7 @@ AZURE_JOB_OPTION = click.option(
 @AZURE_JOB_OPTION
 @WORKSPACE_OPTION
 @INTERACTIVE_OPTION
+@REUSE_FROM_OPTION
 @click.pass_obj
 def plan(
     metadata: Any,
@@ -78,6 +86,7 @@ def plan(
     azure_job: str | None = None,
     workspace: str | None = None,
     interactive: bool = False,
+    reuse_from: str | None = None,
 ) -> None:
     """Show the steps job(s) compile to, without touching Azure: the nodes each step runs, its
     compute and environment, the data crossing into and out of it, and the totals (container
@@ -96,6 +105,8 @@ def plan(
             raise click.UsageError(
                 f"{given} needs --html FILE: a run is shown on the plan page only"
             )
+    elif reuse_from:
+        raise click.UsageError("--reuse-from prints a table or JSON, not a page: drop --html")
     elif run_id and azure_job:
         raise click.UsageError("--run and --azure-job: pick one run to show")
     elif len(jobs) > 1:
@@ -107,6 +118,7 @@ def plan(
     with contextlib.redirect_stdout(sys.stderr):
         project, names = open_jobs(metadata, jobs, options)
         plans = [plan_of(compile_project_job(project, name, options)) for name in names]
+        reuse = _reuse(project, names, options, reuse_from) if reuse_from else None
     if html is not None:
         from kedro_azureml_deploy.cli.plan_page import write_page
 
@@ -122,8 +134,28 @@ def plan(
         return
     for index, job_plan in enumerate(plans):
         if output_format == "json":
-            click.echo(json.dumps(job_plan.to_dict(), ensure_ascii=False))
+            document = job_plan.to_dict()
+            if reuse is not None:
+                document["reuse"] = {"run": reuse[0], "steps": reuse[1]}
+            click.echo(json.dumps(document, ensure_ascii=False))
         else:
             if index:
                 click.echo()
             click.echo(plan_table(job_plan), nl=False)
+            if reuse is not None:
+                click.echo(f"\nReuse, compared with run {reuse[0]}:")
+                for step, decision in reuse[1].items():
+                    click.echo(f"  {step}: {decision}")
+
+
+def _reuse(
+    project: Any, names: list[str], options: CompileOptions, reuse_from: str
+) -> tuple[str, dict[str, str]]:
+    """The run compared with, and what ``run --local`` would do with each step."""
+    from kedro_azureml_deploy.errors import ReplayError
+    from kedro_azureml_deploy.replay.local_run import forecast_local_run
+
+    if len(names) > 1:
+        raise ReplayError("--reuse-from takes one job at a time: pass one -j/--job.")
+    run_id, decisions = forecast_local_run(project, names[0], options, reuse_from=reuse_from)
+    return run_id, {step: decision.describe() for step, decision in decisions.items()}

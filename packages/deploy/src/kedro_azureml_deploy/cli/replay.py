@@ -23,6 +23,7 @@ def replay(
     python: Path | None,
     max_parallel: int | None,
     resume: str | None,
+    no_reuse: bool,
 ) -> None:
     """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would.
 
@@ -39,6 +40,7 @@ def replay(
         max_parallel=max_parallel,
         resume=resume,
         inputs=inputs,
+        reuse=not no_reuse,
     )
     if not report.ok:
         raise ReplayError(f"replay {report.status} (run {report.run_id}).")

@@ -48,6 +48,7 @@ def run(
     python: Path | None,
     max_parallel: int | None,
     resume: str | None,
+    no_reuse: bool,
 ) -> None:
     """Compile job(s) of azureml.yml and run them: on Azure ML, or on this machine with --local.
 
@@ -57,9 +58,10 @@ def run(
     submit_only = {"-w/--workspace": workspace, "--wait": wait, "--dry-run": dry_run}
     submit_only |= {"--interactive": interactive, "--on-job-scheduled": on_job_scheduled}
     local_only = {"--python": python, "--max-parallel": max_parallel, "--resume": resume}
+    local_only["--no-reuse"] = no_reuse
     if local:
         _reject(submit_only, "apply to a submission to Azure ML, not to --local")
-        _replay_locally(metadata, jobs, options, python, max_parallel, resume)
+        _replay_locally(metadata, jobs, options, python, max_parallel, resume, reuse=not no_reuse)
         return
     _reject(local_only, "apply to --local only")
     project, names = open_jobs(metadata, jobs, options)
@@ -88,13 +90,21 @@ def _replay_locally(
     python: Path | None,
     max_parallel: int | None,
     resume: str | None,
+    *,
+    reuse: bool,
 ) -> None:
     from kedro_azureml_deploy.errors import ReplayError
     from kedro_azureml_deploy.replay.local_run import run_jobs_locally
 
     project, names = open_jobs(metadata, jobs, options)
     reports = run_jobs_locally(
-        project, names, options, python=python, max_parallel=max_parallel, resume=resume
+        project,
+        names,
+        options,
+        python=python,
+        max_parallel=max_parallel,
+        resume=resume,
+        reuse=reuse,
     )
     failed = [
         f"{name} ({report.status}, run {report.run_id})"

@@ -221,8 +221,9 @@ class JobConfig(StrictModel):
     step_reuse: StrictBool = Field(
         default=False,
         description="Let Azure ML reuse a step's outputs from an earlier run when its code, "
-        "inputs and settings are unchanged. Off by default: a node may read data Azure ML cannot "
-        "see change.",
+        "inputs and settings are unchanged, and `run --local` reuse those of an earlier local run "
+        "when the step's fingerprint is unchanged. Off by default: a node may read data Azure ML "
+        "cannot see change.",
     )
 
     grouping: GroupingReference = Field(

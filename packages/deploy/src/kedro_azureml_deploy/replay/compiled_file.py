@@ -132,6 +132,8 @@ class CompiledFile:
             image mode.
         steps: the command steps by name, in the file's order.
         inputs: the job's inputs (literal values) by name, as a resubmission would set them.
+        step_reuse: ``settings.force_rerun`` is ``false``: Azure ML may reuse the outputs of an
+            earlier run of a step (``jobs.<job>.step_reuse: true``), and so does the replay.
     """
 
     path: Path
@@ -141,6 +143,7 @@ class CompiledFile:
     code: Path | None
     steps: Mapping[str, StepSpec]
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    step_reuse: bool = False
 
     def dependents(self, name: str) -> set[str]:
         """Every step that reads, directly or through other steps, an output of step ``name``."""
@@ -202,6 +205,7 @@ def read_compiled_file(path: Path) -> CompiledFile:
         code=_code_folder(path, jobs),
         steps=steps,
         inputs=inputs,
+        step_reuse=settings.get("force_rerun") is False,
     )
 
 

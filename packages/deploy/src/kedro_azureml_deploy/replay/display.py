@@ -1,6 +1,7 @@
 """What a replay shows: while it runs, a live table of the steps on a terminal, or one plain line
 per step start and end elsewhere (CI, a log file); at the end, the summary: each step, where its
-log and outputs are, the error line of each failed step, and what to do next.
+log and outputs are, why each step was reused or ran again (when the replay compared it with an
+earlier run), the error line of each failed step, and what to do next.
 
 Paths are shown relative to the folder the user stands in when they are under it."""
 
@@ -88,6 +89,13 @@ class ReplayDisplay:
             self._summary_table(report)
         else:
             self._summary_lines(report)
+        decided = [step for step in report.steps if step.reuse]
+        if decided:
+            self._console.print("Reuse:", highlight=False)
+            for step in decided:
+                self._console.print(
+                    f"  {step.name}: {step.reuse}", markup=False, highlight=False, soft_wrap=True
+                )
         for step in report.steps:
             if step.message:
                 self._console.print(

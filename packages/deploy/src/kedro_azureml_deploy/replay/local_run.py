@@ -15,7 +15,9 @@ from kedro_azureml_deploy.compiler.plan import plan_of
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
+from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
 from kedro_azureml_deploy.replay.replay_job import replay_job
+from kedro_azureml_deploy.replay.step_reads import job_reads
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler import CompileOptions
     from kedro_azureml_deploy.project import KedroProject
     from kedro_azureml_deploy.replay.report import ReplayReport
+    from kedro_azureml_deploy.replay.reuse import Decision
 
 
 def run_jobs_locally(
@@ -34,6 +37,7 @@ def run_jobs_locally(
     max_parallel: int | None = None,
     resume: str | None = None,
     console: Console | None = None,
+    reuse: bool = True,
 ) -> list[ReplayReport]:
     """Compile each job of ``job_names`` and replay it locally, one job after the other.
 
@@ -45,6 +49,7 @@ def run_jobs_locally(
         max_parallel: how many steps may run at once.
         resume: a run to resume (one job only).
         console: where the replay's display goes.
+        reuse: ``False`` (``--no-reuse``) runs every step, on ``resume`` too.
 
     Returns:
         One report per job, in order; a job that fails does not stop the next ones.
@@ -66,6 +71,7 @@ def run_jobs_locally(
             if compiled.code_directory is not None
             else None
         )
+        reads = job_reads(project, read_compiled_file(target))
         reports.append(
             replay_job(
                 target,
@@ -76,6 +82,73 @@ def run_jobs_locally(
                 console=console,
                 snapshot=snapshot,
                 plan=plan_of(compiled).to_dict(),
+                reads=reads,
+                reuse=reuse,
             )
         )
     return reports
+
+
+#: ``reuse_from`` naming the most recent run of the job.
+LATEST_RUN = "latest"
+
+
+def forecast_local_run(
+    project: KedroProject,
+    job_name: str,
+    options: CompileOptions,
+    *,
+    reuse_from: str = LATEST_RUN,
+    python: Path | None = None,
+    runs_dir: Path | None = None,
+) -> tuple[str, dict[str, Decision]]:
+    """What ``run --local`` of ``job_name`` would reuse and run, before anything runs.
+
+    The job is compiled (and checked) as ``run --local`` compiles it, then each step is decided
+    against the run ``reuse_from`` (``"latest"``: the most recent run of the job) with
+    :func:`~kedro_azureml_deploy.replay.reuse.forecast`: with ``step_reuse: true`` as a new run
+    would decide (from the reuse cache), otherwise as ``--resume RUN`` would.
+
+    Returns:
+        The id of the run compared with, and each step's decision in the job's order.
+
+    Raises:
+        ReplayError: there is no such run, or no run of the job yet.
+    """
+    from kedro_azureml_deploy.replay.fingerprint import file_digest
+    from kedro_azureml_deploy.replay.replay_job import DEFAULT_RUNS_DIR
+    from kedro_azureml_deploy.replay.reuse import Fingerprinter, forecast
+    from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStore
+    from kedro_azureml_deploy.replay.step_cache import project_cache
+    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+
+    target = default_output_path(project.path, job_name)
+    compiled = compile_project_job(project, job_name, options, output=target)
+    ignored_folder(target.parent)
+    compiled.write(target)
+    job = read_compiled_file(target)
+    store = RunStore(Path(runs_dir).absolute() if runs_dir else project.path / DEFAULT_RUNS_DIR)
+    if reuse_from == LATEST_RUN:
+        runs = [
+            run for run_id in store.run_ids() if (run := store.open(run_id)).job_file == job.path
+        ]
+        if not runs:
+            raise ReplayError(
+                f"job {job_name} has no local run yet to reuse from: run it once with "
+                f"`kedro azureml run -j {job_name} --local`."
+            )
+        earlier: ReplayRun = runs[0]
+    else:
+        earlier = store.open(reuse_from)
+    listing = project.code_snapshot(compiled.code_directory or ".")  # image mode: the project
+    snapshot = {path.as_posix(): file_digest(listing.source / path) for path in listing.files}
+    fingerprinter = Fingerprinter(
+        snapshot,
+        job_reads(project, job),
+        python_bin_folder(python),
+        project.path.resolve(),
+        job_inputs=job.inputs,
+    )
+    cache = project_cache(project.path) if job.step_reuse else None
+    decisions = forecast(job, earlier, fingerprinter, cache_has=cache.has if cache else None)
+    return earlier.run_id, decisions

@@ -13,10 +13,12 @@ import yaml
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file, with_inputs
 from kedro_azureml_deploy.replay.display import ReplayDisplay
+from kedro_azureml_deploy.replay.fingerprint import tree_manifest
 from kedro_azureml_deploy.replay.live_page import live_plan_page
 from kedro_azureml_deploy.replay.mlflow_runs import start_replay_tracking
 from kedro_azureml_deploy.replay.read_only import remove_folder
 from kedro_azureml_deploy.replay.report import ReplayReport, report_of
+from kedro_azureml_deploy.replay.reuse import Fingerprinter, ReplayReuse, save_code_manifest
 from kedro_azureml_deploy.replay.run_lock import RunLock, lock_run
 from kedro_azureml_deploy.replay.run_store import (
     ReplayRun,
@@ -29,6 +31,7 @@ from kedro_azureml_deploy.replay.run_store import (
     writing,
 )
 from kedro_azureml_deploy.replay.snapshot import take_snapshot
+from kedro_azureml_deploy.replay.step_cache import project_cache
 from kedro_azureml_deploy.replay.step_engine import StepEngine
 from kedro_azureml_deploy.replay.step_setup import python_bin_folder
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
@@ -36,6 +39,7 @@ from kedro_azureml_deploy.replay.stop_signals import StopSignals
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kedro_azureml_deploy.replay.step_reads import JobReads
     from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 #: Where runs are kept, relative to the project, unless ``runs_dir`` says otherwise.
@@ -54,6 +58,8 @@ def replay_job(
     snapshot: CodeSnapshot | None = None,
     plan: Mapping[str, Any] | None = None,
     inputs: Mapping[str, Any] | None = None,
+    reads: JobReads | None = None,
+    reuse: bool = True,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
 
@@ -75,6 +81,15 @@ def replay_job(
         inputs: new values of the job's inputs (its Kedro parameters), as a resubmission with
             new inputs sets them (``--input NAME=VALUE``); the run records the job with them, so
             resuming it takes the same values.
+        reads: what each step's nodes read (``run --local`` works it out from the project), so
+            that a changed raw input or parameter re-runs only the steps reading it, and a step
+            reading what its fingerprint cannot see is never reused. ``None``: unknown, so every
+            file of the snapshot counts for every step, and no step is reused across runs.
+        reuse: ``False`` (``--no-reuse``) runs every step: none is kept on ``resume``, and none
+            comes from the reuse cache. Otherwise, on ``resume``, a succeeded step is kept when its
+            fingerprint is unchanged, and with ``settings.force_rerun: false`` in the job
+            (``step_reuse: true``) a step whose fingerprint an earlier run stored in the reuse
+            cache gets those outputs instead of running (see ``replay.reuse``).
 
     Returns:
         The run's report. A stop signal (SIGINT, SIGTERM) interrupts the run rather than raising:
@@ -98,6 +113,7 @@ def replay_job(
     job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
     bin_folder = python_bin_folder(python)
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
+    cache = project_cache(project_path) if job.step_reuse else None
     if resume is not None:
         run, lock = _reopen(store, resume, job)
     else:
@@ -109,6 +125,9 @@ def replay_job(
                 f"{exc}; no run was started: free some space (or fix the permissions) in "
                 f"{store.runs_dir}, then replay again."
             ) from None
+    resumed = {
+        name: state for name, state in run.steps.items() if state.status is StepStatus.SUCCEEDED
+    }
     display_console = console or _stdout_console()
     display = ReplayDisplay(display_console, project_path)
 
@@ -127,6 +146,23 @@ def replay_job(
                     leave_out=store.runs_dir,
                     listing=snapshot,
                 )
+            fingerprinter = Fingerprinter(
+                tree_manifest(run.snapshot_folder),
+                reads,
+                bin_folder,
+                project_path,
+                job_inputs=job.inputs,
+            )
+            with writing("the code manifest", run.path):
+                save_code_manifest(run, fingerprinter.code)
+            step_reuse = ReplayReuse(
+                fingerprinter,
+                run,
+                resumed=resumed,
+                cache=cache,
+                latest=_latest_run(store, job, run) if cache is not None else None,
+                forced=not reuse,
+            )
             parallel = max_parallel or os.cpu_count() or 1
             title = (
                 f"Replaying {job.display_name} as run {run.run_id}: {len(job.steps)} steps, "
@@ -147,6 +183,7 @@ def replay_job(
                     max_parallel=parallel,
                     stop=stop,
                     tracking=tracking,
+                    reuse=step_reuse,
                 ).run()
         except RunWriteError as exc:  # the engine stopped every step before raising it
             write_error = exc
@@ -211,6 +248,21 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun,
         lock.release()
         raise
     return run, lock
+
+
+def _latest_run(store: RunStore, job: CompiledFile, current: ReplayRun) -> ReplayRun | None:
+    """The most recent other run of the compiled file ``job``, for the reasons of a step that
+    the reuse cache does not hold."""
+    for run_id in store.run_ids():
+        if run_id == current.run_id:
+            continue
+        try:
+            run = ReplayRun.load(store.runs_dir / run_id)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if run.job_file == job.path:
+            return run
+    return None
 
 
 def _write_error_message(error: RunWriteError, run: ReplayRun, *, recorded: bool) -> str:

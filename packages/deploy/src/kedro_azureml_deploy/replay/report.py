@@ -22,6 +22,8 @@ class StepResult:
             command did not run to an end.
         message: why the replay failed, skipped or timed out the step, when its exit code does
             not say it (an input it wrote into, a data asset it could not get, ...).
+        reuse: why the step was reused or ran, when the replay compared it with an earlier run
+            (``reused``, ``runs again because inputs/companies.csv changed``).
     """
 
     name: str
@@ -30,6 +32,7 @@ class StepResult:
     log_path: Path | None
     exit_code: int | None
     message: str | None = None
+    reuse: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def report_of(run: ReplayRun) -> ReplayReport:
             log_path=run.log_path(name) if state.started_at else None,
             exit_code=state.exit_code,
             message=state.message,
+            reuse=state.reuse,
         )
         for name, state in run.steps.items()
     ]

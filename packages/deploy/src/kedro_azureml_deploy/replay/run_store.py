@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import ignored_folder
@@ -81,6 +82,10 @@ class StepState:
         pid: the step's supervisor, leader of its process group, while the step is ``running``.
         process_group: the step's process group while it is ``running``: a resume checks that
             no process of it is left.
+        fingerprint: the step's fingerprint when it last ran or was reused (see
+            ``replay.fingerprint``); ``None`` before it was decided.
+        reuse: why the step was reused or ran (``reused``, ``runs again because …``), when the
+            replay compared it with an earlier run.
     """
 
     status: StepStatus = StepStatus.NOT_STARTED
@@ -91,6 +96,8 @@ class StepState:
     message: str | None = None
     pid: int | None = None
     process_group: int | None = None
+    fingerprint: dict[str, Any] | None = None
+    reuse: str | None = None
 
 
 class RunWriteError(ReplayError):
@@ -210,6 +217,8 @@ class ReplayRun:
                     message=step.get("message"),
                     pid=step.get("pid"),
                     process_group=step.get("process_group"),
+                    fingerprint=step.get("fingerprint"),
+                    reuse=step.get("reuse"),
                 )
                 for name, step in state["steps"].items()
             },

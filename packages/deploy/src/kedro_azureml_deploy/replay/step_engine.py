@@ -40,11 +40,12 @@ from kedro_azureml_deploy.replay.run_store import (
     writing,
 )
 from kedro_azureml_deploy.replay.step_process import StepProcess
-from kedro_azureml_deploy.replay.step_setup import StepSetupError, prepare_step
+from kedro_azureml_deploy.replay.step_setup import StepSetupError, input_paths, prepare_step
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
 
 if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.mlflow_runs import ReplayTracking
+    from kedro_azureml_deploy.replay.reuse import Decision, ReplayReuse
 
 POLL_SECONDS = 0.05
 LOG_PREFIX = "[kedro-azureml replay]"
@@ -78,6 +79,9 @@ class StepEngine:
         stop: the stop signals; once one is received, running steps are interrupted.
         tracking: the replay's MLflow tracking when the project uses MLflow: each step logs into
             a child run of the replay's run, as each Azure ML step logs into its own run.
+        reuse: fingerprints each step when it is ready, and decides whether it is reused (its
+            ``succeeded`` state on ``--resume``, or the reuse cache) or runs. Without it, steps
+            that have ``succeeded`` are kept as they are.
     """
 
     def __init__(
@@ -90,8 +94,11 @@ class StepEngine:
         max_parallel: int,
         stop: StopSignals,
         tracking: ReplayTracking | None = None,
+        reuse: ReplayReuse | None = None,
     ) -> None:
         self._job = job
+        self._reuse = reuse
+        self._decisions: dict[str, tuple[Decision, dict[str, object]]] = {}
         self._tracking = tracking
         self._run = run
         self._project_path = project_path
@@ -106,6 +113,11 @@ class StepEngine:
 
         Outputs of succeeded steps are read-only while this runs, and writable again after.
         """
+        kept: dict[str, StepState] = {}
+        if self._reuse is not None:  # each succeeded step is decided again when it is ready
+            for name, state in self._run.steps.items():
+                if state.status is StepStatus.SUCCEEDED:
+                    kept[name], self._run.steps[name] = state, StepState()
         for name in self._job.steps:
             if self._run.steps[name].status is StepStatus.SUCCEEDED:
                 self._protect_outputs(name)
@@ -121,22 +133,69 @@ class StepEngine:
             self._interrupt(save=False)  # the caller records the run; the disk may be full
             raise
         finally:
+            for name, state in kept.items():  # not decided yet: a later resume decides them
+                if self._run.steps[name].status is StepStatus.NOT_STARTED:
+                    self._run.steps[name] = state
             for name, step in self._job.steps.items():
                 for port in step.outputs:
                     make_writable(self._run.output_folder(name, port))
 
     def _start_ready_steps(self) -> None:
-        for name, step in self._job.steps.items():
-            if self._halted or len(self._running) >= self._max_parallel:
-                return
-            if self._run.steps[name].status is StepStatus.NOT_STARTED and all(
-                self._run.steps[upstream].status is StepStatus.SUCCEEDED
-                for upstream in step.upstream
-            ):
-                self._start(step)
+        reused = True
+        while reused:  # a reused step may make steps ready that come before it in the file
+            reused = False
+            for name, step in self._job.steps.items():
+                if self._halted or len(self._running) >= self._max_parallel:
+                    return
+                if self._run.steps[name].status is StepStatus.NOT_STARTED and all(
+                    self._run.steps[upstream].status is StepStatus.SUCCEEDED
+                    for upstream in step.upstream
+                ):
+                    if self._reused(step):
+                        reused = True
+                    else:
+                        self._start(step)
+
+    def _reused(self, step: StepSpec) -> bool:
+        """Decide ``step`` (see ``replay.reuse``); when it is reused, record it ``succeeded`` with
+        its outputs in place, and say so in its log."""
+        if self._reuse is None:
+            return False
+        try:
+            inputs = input_paths(step, self._run, self._project_path)
+        except StepSetupError:
+            return False  # the step fails in its setup, saying why
+        decision, step_fingerprint = self._reuse.decide(step, inputs)
+        self._decisions[step.name] = (decision, step_fingerprint.to_json())
+        source = self._reuse.restore(step, decision)
+        if source is None:
+            return False
+        state = self._reuse.kept_state(step.name, source) or StepState(
+            status=StepStatus.SUCCEEDED, started_at=now_iso(), ended_at=now_iso(), duration=0.0
+        )
+        state.fingerprint = step_fingerprint.to_json()
+        state.reuse = "reused" if source == self._run.run_id else f"reused from run {source}"
+        self._run.steps[step.name] = state
+        log_path = self._run.log_path(step.name)
+        with writing(f"the log of step {step.name}", log_path):
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("a", encoding="utf-8") as log:
+                log.write(f"\n{LOG_PREFIX} {state.reuse}: its outputs are those of run {source}\n")
+        self._protect_outputs(step.name)
+        self._run.save()
+        return True
 
     def _start(self, step: StepSpec) -> None:
         self._run.steps[step.name] = StepState(status=StepStatus.RUNNING, started_at=now_iso())
+        if step.name in self._decisions:
+            decision, recorded = self._decisions.pop(step.name)
+            state = self._run.steps[step.name]
+            state.fingerprint = recorded
+            text = decision.describe(run_id=self._run.run_id)
+            state.reuse = None if text == "runs" else text
+        if self._reuse is not None:
+            for port in step.outputs:
+                self._reuse.fingerprinter.forget(self._run.output_folder(step.name, port))
         started = time.monotonic()
         try:
             prepared = prepare_step(
@@ -223,6 +282,8 @@ class StepEngine:
         if self._tracking is not None:
             self._tracking.step_finished(name, status)
         if status is StepStatus.SUCCEEDED:
+            if self._reuse is not None:
+                self._reuse.store(self._job.steps[name], state)
             self._protect_outputs(name)
         elif status is not StepStatus.INTERRUPTED:
             self._apply_failure_policy(name)

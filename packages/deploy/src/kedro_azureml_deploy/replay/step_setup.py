@@ -100,16 +100,12 @@ def prepare_step(
     with writing(f"the folder of step {step.name}", run.step_folder(step.name)):
         remove_folder(run.step_folder(step.name))
         run.step_folder(step.name).mkdir(parents=True)
-    inputs = {
-        port: _input_path(port, source, run, project_path)
-        for port, source in step.inputs.items()
-        if not isinstance(source, JobInput)
-    }
     values = {
         port: input_text((job_inputs or {})[source.name])
         for port, source in step.inputs.items()
         if isinstance(source, JobInput)
     }
+    inputs = input_paths(step, run, project_path)
     cwd = run.working_copy(step.name)
     with writing(f"the working copy of step {step.name}", cwd):
         copy_snapshot(run.snapshot_folder, cwd)
@@ -131,6 +127,19 @@ def prepare_step(
     env = {**os.environ, **step.environment_variables}
     env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
     return PreparedStep(command=command, cwd=cwd, env=env, inputs=inputs)
+
+
+def input_paths(step: StepSpec, run: ReplayRun, project_path: Path) -> dict[str, Path]:
+    """Input port to the folder (or, for a ``uri_file`` asset, the file) the step reads.
+
+    Raises:
+        StepSetupError: a data asset input is not in the project's local asset cache.
+    """
+    return {
+        port: _input_path(port, source, run, project_path)
+        for port, source in step.inputs.items()
+        if not isinstance(source, JobInput)
+    }
 
 
 def _input_path(
