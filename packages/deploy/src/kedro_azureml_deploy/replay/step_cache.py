@@ -143,7 +143,10 @@ class StepCache:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(self._blobs / digest, target)
                 if file_digest(target) != digest:
-                    raise ReplayError(f"the reuse cache's copy of {target} is damaged: clear it.")
+                    raise ReplayError(
+                        f"the reuse cache's copy of {target} is damaged: clear the cache with "
+                        "`kedro azureml cache --clear`, then replay again."
+                    )
         os.utime(self._entries / f"{key}.json")
         return str(entry["run_id"])
 
