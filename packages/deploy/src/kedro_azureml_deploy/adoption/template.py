@@ -97,8 +97,9 @@ def render_template(
             raise RefusedAnswer(refused[1], message) from None
         raise AdoptionError(f"the template cannot be rendered: {message}") from None
     if "adopt" not in worker.template.questions_data:
+        release = ref or "its latest release"
         raise AdoptionError(
-            f"the template {template} at {ref or 'its latest release'} cannot adopt a project "
+            f"the template {template} at {release} cannot adopt a project "
             "(it has no `adopt` question: a release older than `kedro azureml init`, or another "
             f"template). Pass {ref_option} with a newer release of kedro-azureml."
         )

@@ -142,7 +142,7 @@ class PipelineJobStatus:
         hint = did_you_mean(node, nodes)
         shown = ", ".join(nodes[:8]) + (f" (+{len(nodes) - 8} more)" if len(nodes) > 8 else "")
         raise SubmitError(
-            f"job {self.name} has no node {node!r}{hint or ''}: pass --node one of {shown} "
+            f"job {self.name} has no node {node!r}{hint}: pass --node one of {shown} "
             f"(`kedro azureml status {self.name}` lists them)."
         )
 
