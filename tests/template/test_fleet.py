@@ -17,7 +17,7 @@ from fleet_testing import (
     release_template,
     render_repository,
 )
-from template_testing import commit_all, git
+from template_testing import REPO_ROOT, commit_all, current_python, git, project_env
 
 from kedro_azureml_deploy.cli.fleet import main
 from kedro_azureml_deploy.fleet.repositories import read_repository_list, repositories
@@ -248,3 +248,46 @@ def test_repository_names_never_leave_their_folder(tmp_path: Path):
     names = [repository.name for repository in found]
     assert names == ["etc", "repository", "sales", "sales-2"]
     assert all("/" not in name and ".." not in name for name in names)
+
+
+def test_the_console_script_and_the_cli_reference_name_the_fleet():
+    from importlib.metadata import entry_points
+
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "kedro-azureml"]
+    assert script.value == "kedro_azureml_deploy.cli.fleet:main"
+    page = (REPO_ROOT / "docs" / "reference" / "cli.md").read_text()
+    assert ":module: kedro_azureml_deploy.cli.fleet\n    :command: fleet\n" in page
+
+
+@pytest.mark.slow
+def test_checks_run_in_the_updated_copy_and_fail_on_a_broken_project(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Both projects install kedro-azureml from this checkout; uv uses this interpreter's Python.
+    for key, value in project_env().items():
+        monkeypatch.setenv(key, value)
+    answers = {"python_version": current_python(), "kedro_azureml_source": str(REPO_ROOT)}
+    healthy = render_repository(template, tmp_path / "healthy", MIDDLE, **answers)
+    pinned = render_repository(template, tmp_path / "pinned", MIDDLE, **answers)
+    # a test of the user's own that the new release breaks
+    (pinned / "tests" / "test_settings.py").write_text(
+        "from pathlib import Path\n\n\ndef test_settings_are_ours():\n"
+        "    settings = Path(__file__).parents[1] / 'src' / 'my_project' / 'settings.py'\n"
+        "    assert 'kedro-azureml template' not in settings.read_text()\n"
+    )
+    commit_all(pinned, "a test of our settings")
+    report = tmp_path / "report.json"
+
+    code, output = invoke("fleet", "update", str(healthy), str(pinned), "--report", str(report))
+
+    assert code == 1, output
+    results = {entry["name"]: entry for entry in json.loads(report.read_text())["repositories"]}
+    healthy_checks = {check["name"]: check["passed"] for check in results["healthy"]["checks"]}
+    assert results["healthy"]["status"] == "updated", results["healthy"]
+    assert healthy_checks == {"uv sync": True, "tests": True, "compile": True, "doctor": True}
+    assert results["pinned"]["status"] == "checks-failed"
+    failed = [check for check in results["pinned"]["checks"] if not check["passed"]]
+    assert [check["name"] for check in failed] == ["tests"]
+    assert "test_settings_are_ours" in failed[0]["detail"]
+    body = (tmp_path / results["pinned"]["pull_request_file"]).read_text()
+    assert "- FAILED: tests" in body

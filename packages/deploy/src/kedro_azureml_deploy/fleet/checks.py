@@ -38,13 +38,29 @@ def check_environment() -> dict[str, str]:
     return env
 
 
+def job_options(copy: Path) -> tuple[str, ...]:
+    """``-j NAME`` for each job of the copy's ``conf/base/azureml.yml`` (none when unreadable:
+    compile and doctor then say what is wrong)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((copy / "conf" / "base" / "azureml.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ()
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    return tuple(arg for name in (jobs or {}) for arg in ("-j", str(name)))
+
+
 def run_checks(copy: Path) -> list[CheckResult]:
     """The checks of ``copy``, in order; those after a failed ``uv sync`` are not run."""
     results = []
     env = check_environment()
+    jobs = job_options(copy)
     for name, command in CHECKS:
         if name == "tests" and not (copy / "tests").is_dir():
             continue
+        if name in ("compile", "doctor"):
+            command = (*command, *jobs)
         try:
             done = subprocess.run(
                 list(command),
