@@ -196,13 +196,13 @@ def _copier_update(clone: Path, ref: str | None, *, trust: bool) -> str:
         if type(exc).__name__ == "UnsafeTemplateError":
             return (
                 "the template runs migrations or tasks: pass --trust if you trust "
-                f"{result_template(clone)}"
+                f"{_template_of(clone)}"
             )
         return f"copier update: {text[0]}"
     return ""
 
 
-def result_template(clone: Path) -> str:
+def _template_of(clone: Path) -> str:
     from kedro_azureml_deploy.fleet.status import ANSWERS_FILE, read_answers
 
     try:
