@@ -117,6 +117,14 @@ def test_status_prints_a_table(fleet: Path):
     assert lines[2].split() == ["current", LATEST, LATEST, "current"]
 
 
+def test_status_reads_a_repository_by_git_url(fleet: Path):
+    code, output = invoke("fleet", "status", (fleet / "middle").as_uri(), "--json")
+
+    assert code == 0, output
+    (entry,) = json.loads(output)
+    assert (entry["name"], entry["recorded"], entry["latest"]) == ("middle", MIDDLE, LATEST)
+
+
 def test_dry_run_reports_every_repository_and_leaves_no_branch(fleet: Path, tmp_path: Path):
     before = snapshot(fleet)
     report = tmp_path / "out" / "report.json"
@@ -194,6 +202,19 @@ def test_update_never_replaces_a_branch_holding_someone_elses_work(project: Path
     assert code == 1
     assert "commits not made by kedro-azureml fleet" in output
     assert branches(project)[BRANCH] == mine
+
+
+def test_update_never_commits_on_the_default_branch(project: Path, tmp_path: Path):
+    before = branches(project)
+
+    code, output = invoke(
+        "fleet", "update", str(project), "--no-checks", "--branch", "main",
+        "--report", str(tmp_path / "report.json"),
+    )  # fmt: skip
+
+    assert code == 1
+    assert "is the default branch" in output
+    assert branches(project) == before
 
 
 def test_push_sends_the_branch_to_the_remote(project: Path, tmp_path: Path):

@@ -86,6 +86,7 @@ def status(repositories: tuple[str, ...], repos_file: Path | None, as_json: bool
 )
 @click.option(
     "--jobs",
+    metavar="N",
     type=click.IntRange(min=1),
     default=1,
     show_default=True,

@@ -129,6 +129,11 @@ def _update_in(
 ) -> None:
     git(None, "clone", "--quiet", "--no-hardlinks", repository.source, str(clone))
     base = result.base = git(clone, "rev-parse", "HEAD").strip()
+    default = git(clone, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if result.branch == default:
+        result.status = "blocked"
+        result.message = f"--branch {default} is the default branch: the fleet never commits on it"
+        return
     existing = _existing_branch(clone, result.branch or "", base)
     if existing == "foreign":
         result.status = "blocked"
@@ -254,6 +259,8 @@ def _commit_and_deliver(
     # Into the local repository (a branch only: its working tree and current branch stay) ...
     if repository.path is not None:
         git(clone, "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{branch}")
+    elif not options.push:
+        result.message = "committed in the scratch clone only: pass --push origin to keep it"
     # ... and with --push, to its remote, unless its branch there holds work of someone else.
     if options.push:
         url = options.push
