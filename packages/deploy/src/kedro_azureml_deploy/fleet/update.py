@@ -119,6 +119,8 @@ def update_repository(repository: Repository, options: UpdateOptions) -> UpdateR
             _update_in(clone, repository, options, result)
         except GitFailed as exc:
             result.status, result.message = "failed", f"git: {exc}"
+        except OSError as exc:  # a file of the clone or the report that cannot be read
+            result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             shutil.rmtree(clone, ignore_errors=True)
     return result
