@@ -17,7 +17,14 @@ from fleet_testing import (
     release_template,
     render_repository,
 )
-from template_testing import REPO_ROOT, commit_all, current_python, git, project_env
+from template_testing import (
+    REPO_ROOT,
+    commit_all,
+    current_python,
+    git,
+    project_env,
+    snapshot_template,
+)
 
 from kedro_azureml_deploy.cli.fleet import main
 from kedro_azureml_deploy.fleet.repositories import read_repository_list, repositories
@@ -312,3 +319,26 @@ def test_checks_run_in_the_updated_copy_and_fail_on_a_broken_project(
     assert "test_settings_are_ours" in failed[0]["detail"]
     body = (tmp_path / results["pinned"]["pull_request_file"]).read_text()
     assert "- FAILED: tests" in body
+
+
+def test_a_release_with_a_migration_needs_trust(tmp_path: Path):
+    from test_update import release_next_template_version
+
+    template = snapshot_template(tmp_path / "template", tag="v0.1.0")
+    project = render_repository(template, tmp_path / "sales", "v0.1.0")
+    release_next_template_version(template)  # v0.2.0, with a migration of azureml.yml
+    report = tmp_path / "report.json"
+
+    code, output = invoke("fleet", "update", str(project), "--no-checks", "--report", str(report))
+
+    assert code == 1
+    assert "pass --trust" in json.loads(report.read_text())["repositories"][0]["message"]
+    assert "kedro-azureml/update-v0.2.0" not in branches(project)
+
+    code, output = invoke(
+        "fleet", "update", str(project), "--no-checks", "--trust", "--report", str(report)
+    )
+
+    assert code == 0, output
+    azureml = git(project, "show", "kedro-azureml/update-v0.2.0:conf/base/azureml.yml")
+    assert "retries: 1" in azureml
