@@ -35,7 +35,7 @@ def release_template(folder: Path) -> Path:
     return template
 
 
-def render_repository(template: Path, target: Path, release: str, **answers: Any) -> Path:
+def render_repository(template: Path | str, target: Path, release: str, **answers: Any) -> Path:
     """A git repository at ``target`` rendered from ``template`` at ``release`` and committed."""
     copier.run_copy(
         str(template), target, data=answers, vcs_ref=release, defaults=True, quiet=True,

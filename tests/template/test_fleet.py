@@ -251,6 +251,22 @@ def test_update_to_an_explicit_release(project: Path, tmp_path: Path):
     assert entry["to_release"] == MIDDLE and entry["added"] == []
 
 
+def test_a_template_at_a_git_url_lists_its_changes(template: Path, tmp_path: Path):
+    published = tmp_path / "kedro-azureml.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(template), str(published))
+    project = render_repository(published.as_uri(), tmp_path / "sales", MIDDLE)
+    report = tmp_path / "report.json"
+
+    code, output = invoke(
+        "fleet", "update", str(project), "--no-checks", "--dry-run", "--report", str(report)
+    )
+
+    assert code == 0, output
+    entry = json.loads(report.read_text())["repositories"][0]
+    assert entry["template"] == published.as_uri()
+    assert entry["template_changes"] == ["settings note and .editorconfig"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -17,7 +17,7 @@ from typing import Any
 
 from kedro_azureml_deploy.fleet.checks import CheckResult, run_checks
 from kedro_azureml_deploy.fleet.git import GitFailed, git
-from kedro_azureml_deploy.fleet.repositories import Repository
+from kedro_azureml_deploy.fleet.repositories import Repository, expand_url, is_url
 from kedro_azureml_deploy.fleet.status import (
     RepositoryStatus,
     _version,
@@ -153,7 +153,7 @@ def _update_in(
     if not (result.changed or result.added or result.deleted):
         result.message = "the template changed nothing"
         return
-    result.template_changes = _template_changes(result)
+    result.template_changes = _template_changes(result, clone.parent)
     if options.checks:
         result.checks = run_checks(clone)
         if git(clone, "status", "--porcelain", "--", "uv.lock").strip():
@@ -238,12 +238,21 @@ def _read_bytes(path: Path) -> bytes:
         return b""
 
 
-def _template_changes(result: UpdateResult) -> list[str]:
-    """The template's commit subjects between the two releases (local templates only)."""
+def _template_changes(result: UpdateResult, scratch: Path) -> list[str]:
+    """The template's commit subjects between the two releases; a template at a git URL is
+    cloned (bare, without file contents) into ``scratch`` to read them."""
     source = result.template or ""
+    span = f"{result.from_release}..{result.to_release}"
+    if is_url(source):
+        history = scratch / "template.git"
+        if not history.exists():
+            git(None, "clone", "--quiet", "--bare", "--filter=blob:none",
+                expand_url(source), str(history), check=False)  # fmt: skip
+        if not history.exists():
+            return []
+        return git(history, "log", "--format=%s", span, check=False).splitlines()
     if not Path(source).is_absolute() or not (Path(source) / ".git").exists():
         return []
-    span = f"{result.from_release}..{result.to_release}"
     return git(Path(source), "log", "--format=%s", span, check=False).splitlines()
 
 
