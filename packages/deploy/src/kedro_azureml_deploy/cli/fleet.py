@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kedro_azureml_deploy.cli.command import DeployCommand, DeployGroup
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.fleet.repositories import Repository
 
 REPOS_OPTION = click.option(
     "--repos",
@@ -34,7 +38,7 @@ def fleet() -> None:
     """Keep many projects made from the kedro-azureml template on its latest release."""
 
 
-def _repositories(specs: tuple[str, ...], repos_file: Path | None) -> list:
+def _repositories(specs: tuple[str, ...], repos_file: Path | None) -> list[Repository]:
     from kedro_azureml_deploy.fleet.repositories import read_repository_list, repositories
 
     listed = read_repository_list(repos_file) if repos_file is not None else []
