@@ -77,7 +77,7 @@ LAYERS: list[set[str]] = [
     {"project", "mlflow_config", "snapshot"},
     {"doctor"},
     {"project_jobs"},
-    {"azure", "replay", "adoption"},
+    {"azure", "replay", "adoption", "fleet"},
     {"dry_run"},
     {"cli"},
 ]

@@ -39,6 +39,7 @@ USER_ERRORS = frozenset(
         "SubmitError",
         "ReplayError",
         "AdoptionError",
+        "FleetError",
         "AzureMLRuntimeError",
         "ExecuteError",
         "ParamsError",

@@ -29,3 +29,8 @@ class ReplayError(KedroAzureMLError):
 class AdoptionError(KedroAzureMLError):
     """``kedro azureml init`` cannot adopt the project: a copier template already manages it, or
     the template cannot be fetched or rendered with the answers given."""
+
+
+class FleetError(KedroAzureMLError):
+    """``kedro-azureml fleet`` cannot start: a repository list that cannot be read, or options that
+    contradict each other. A repository that cannot be updated is a line of the report instead."""

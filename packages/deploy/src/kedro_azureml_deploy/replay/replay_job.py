@@ -204,6 +204,23 @@ def replay_job(
     return report
 
 
+def _differs_in_input_values_only(recorded: str, now: str) -> bool:
+    """Whether two compiled jobs are the same job with other values of its inputs (a parameter
+    changed in ``conf/``, ``--params`` or ``--input``): resuming is then safe, since each step's
+    fingerprint holds the values of the inputs it binds."""
+
+    def without_values(text: str) -> Any:
+        document = yaml.safe_load(text)
+        if isinstance(document, dict) and isinstance(document.get("inputs"), dict):
+            document["inputs"] = dict.fromkeys(document["inputs"])
+        return document
+
+    try:
+        return without_values(recorded) == without_values(now)
+    except yaml.YAMLError:
+        return False
+
+
 def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun, RunLock]:
     """Run ``run_id``, locked for this process, ready to replay again every step that has not
     succeeded.
@@ -213,7 +230,8 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun,
             step an earlier replay started is still running. Nothing is changed then.
     """
     run = store.open(run_id)
-    if run.job_copy.read_text(encoding="utf-8") != job.text:
+    recorded = run.job_copy.read_text(encoding="utf-8")
+    if recorded != job.text and not _differs_in_input_values_only(recorded, job.text):
         raise ReplayError(
             f"{job.path} is not the compiled job run {run_id} replays ({run.job_copy}): resuming "
             "would mix steps of two jobs. The job changed since that run (an edit of the catalog, "
@@ -239,6 +257,9 @@ def _reopen(store: RunStore, run_id: str, job: CompiledFile) -> tuple[ReplayRun,
         for name, state in run.steps.items():
             if state.status is not StepStatus.SUCCEEDED:
                 run.steps[name] = StepState()
+        if recorded != job.text:  # new input values: the fingerprints say which steps see them
+            with writing("the copy of the job file", run.job_copy):
+                run.job_copy.write_text(job.text, encoding="utf-8")
         with writing("the code snapshot", run.snapshot_folder):
             remove_folder(run.snapshot_folder)
     except RunWriteError as exc:

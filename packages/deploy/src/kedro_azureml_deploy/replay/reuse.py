@@ -235,6 +235,7 @@ def input_names(step: StepSpec) -> dict[str, str]:
             else f"data asset {source.reference}"
         )
         for port, source in step.inputs.items()
+        if not isinstance(source, JobInput)  # a parameter: its value counts, under its name
     }
 
 
