@@ -65,8 +65,9 @@ def read_repository_list(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
+        reason = exc.strerror or exc
         raise FleetError(
-            f"cannot read the repository list {path}: {exc.strerror or exc}. Pass --repos with a "
+            f"cannot read the repository list {path}: {reason}. Pass --repos with a "
             "file of one path or git URL a line."
         ) from None
     specs = []
