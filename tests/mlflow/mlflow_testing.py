@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kedro_azureml_deploy.replay.compiled_file import input_text
 from project_factory import KedroProject, NodeSpec, azureml_yml, quiet_kedro_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -260,6 +261,7 @@ class StepRun:
 
 
 PLACEHOLDER = re.compile(r"\$\{\{(inputs|outputs)\.([A-Za-z0-9_]+)\}\}")
+_PARENT_INPUT = re.compile(r"^\$\{\{parent\.inputs\.([A-Za-z0-9_]+)\}\}$")
 _PARENT_OUTPUT = re.compile(r"^\$\{\{parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)\}\}$")
 
 
@@ -279,11 +281,21 @@ def run_step(
     folders: dict[tuple[str, str], str] = {}
     for port in job.get("outputs") or {}:
         folders[("outputs", port)] = str(mounts / step / port)
+    values: dict[str, str] = {}  # job inputs (Kedro parameters): Azure writes their text as is
     for port, source in (job.get("inputs") or {}).items():
+        if parameter := _PARENT_INPUT.match(str(source)):
+            values[port] = input_text(spec["inputs"][parameter[1]])
+            continue
         match = _PARENT_OUTPUT.match(str(source))
         assert match, f"unexpected input {source!r}"
         folders[("inputs", port)] = str(mounts / match[1] / match[2])
-    command = PLACEHOLDER.sub(lambda m: shlex.quote(folders[(m[1], m[2])]), job["command"])
+
+    def expand(m: re.Match[str]) -> str:
+        if m[1] == "inputs" and m[2] in values:
+            return values[m[2]]
+        return shlex.quote(folders[(m[1], m[2])])
+
+    command = PLACEHOLDER.sub(expand, job["command"])
     variables = {str(k): str(v) for k, v in (job.get("environment_variables") or {}).items()}
     result = subprocess.run(
         ["/bin/sh", "-c", command],
