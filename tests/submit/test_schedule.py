@@ -71,6 +71,7 @@ def test_cron_schedule_sends_trigger_windows_time_zone_and_experiment(
     job = action["jobDefinition"]
     assert job["experimentName"] == "nightly-runs"
     assert job["jobType"] == "Pipeline"
+    assert job["tags"]["kedro_env"] == "base"  # the source tags of every job it creates
     assert list(job["jobs"]) == ["preprocess", "features", "train", "evaluate"]
     assert azurite.blob_names(fake_azure.storage.container), "the code snapshot is uploaded"
 

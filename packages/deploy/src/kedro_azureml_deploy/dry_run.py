@@ -122,11 +122,14 @@ def preview_submission(
     from kedro_azureml_deploy.azure.submission import check_environment
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
     from kedro_azureml_deploy.project_jobs import compile_project_job
+    from kedro_azureml_deploy.source_tags import source_tags
 
     name, job = project.config.job(job_name)
     target = workspace_target(project.config, job, workspace)
     check_environment(project, options)  # refuse what the submission would refuse
-    compiled = compile_project_job(project, name, options, output=output)
+    compiled = compile_project_job(project, name, options, output=output).with_tags(
+        source_tags(project.path, options.env)
+    )
     if output is not None:
         compiled.write(output)
     snapshot = (

@@ -104,6 +104,24 @@ class CompiledJob:
             return self
         return replace(self, spec={**self.spec, "inputs": inputs})
 
+    def with_tags(self, tags: Mapping[str, str]) -> CompiledJob:
+        """This job with ``tags`` added to the pipeline job's tags (see ``source_tags``); a tag
+        the job sets itself in ``azureml.yml`` keeps its value."""
+        if not tags:
+            return self
+        merged = {**tags, **(self.spec.get("tags") or {})}
+        spec = dict(self.spec)
+        spec["tags"] = dict(sorted(merged.items()))
+        if "tags" not in self.spec:  # keep the key order of a compiled job: tags before inputs
+            ordered = {}
+            for key, value in spec.items():
+                if key in ("inputs", "settings", "jobs") and "tags" not in ordered:
+                    ordered["tags"] = spec["tags"]
+                if key != "tags":
+                    ordered[key] = value
+            spec = ordered
+        return replace(self, spec=spec)
+
     def to_yaml(self) -> str:
         """The pipeline job as YAML (deterministic: same input, same bytes)."""
         return dump_yaml(self.spec)

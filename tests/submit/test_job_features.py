@@ -1,0 +1,80 @@
+"""Azure ML job features reach the submitted request bodies (real ``MLClient`` against the fake).
+
+Each test submits a job of the spaceflights-like project and asserts on the job's PUT body the
+fake recorded; the compiled job also loads back with ``load_job``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from kedro_azureml_deploy.azure.submission import submit_job
+from kedro_azureml_deploy.compiler import CompileOptions
+from kedro_azureml_deploy.versions import installed_versions
+
+
+def _git(path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def sent_job(fake) -> dict:
+    return fake.bodies("PUT", r"/jobs/[^/]+$")[-1]["properties"]
+
+
+@pytest.mark.slow
+def test_submitted_job_is_tagged_with_its_git_commit_branch_dirty_flag_env_and_versions(
+    fake_azure, azure_project, credential
+):
+    created = azure_project(fake_azure.base_url, {"train": {"tags": {"team": "ml"}}})
+    path = created.project.path
+    _git(path, "init", "-q", "-b", "feature/tags")
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "first")
+    commit = _git(path, "rev-parse", "HEAD")
+
+    submit_job(created.project, "train", CompileOptions(), credential=credential)
+    (path / "notes.txt").write_text("changed\n", encoding="utf-8")
+    submit_job(created.project, "train", CompileOptions(), credential=credential)
+
+    clean, dirty = (
+        body["properties"]["tags"] for body in fake_azure.bodies("PUT", r"/jobs/[^/]+$")
+    )
+    assert clean["git_commit"] == commit
+    assert clean["git_branch"] == "feature/tags"
+    assert clean["git_dirty"] == "false"
+    assert dirty["git_dirty"] == "true"
+    assert clean["kedro_env"] == "base"
+    assert clean["kedro_azureml_version"] == installed_versions()["kedro-azureml-deploy"]
+    assert clean["team"] == "ml"  # the job's own tags stay
+    assert not any(str(path) in value for value in clean.values())
+
+
+@pytest.mark.slow
+def test_a_project_outside_git_is_tagged_without_git_tags(fake_azure, azure_project, credential):
+    project = azure_project(fake_azure.base_url).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    tags = sent_job(fake_azure)["tags"]
+    assert tags["kedro_env"] == "base"
+    assert not {"git_commit", "git_branch", "git_dirty"} & set(tags)
+
+
+@pytest.mark.slow
+def test_each_step_is_displayed_by_its_kedro_node_name(fake_azure, azure_project, credential):
+    project = azure_project(fake_azure.base_url).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    steps = sent_job(fake_azure)["jobs"]
+    assert {name: step["display_name"] for name, step in steps.items()} == {
+        name: name for name in ("preprocess", "features", "train", "evaluate")
+    }
