@@ -78,3 +78,26 @@ def test_each_step_is_displayed_by_its_kedro_node_name(fake_azure, azure_project
     assert {name: step["display_name"] for name, step in steps.items()} == {
         name: name for name in ("preprocess", "features", "train", "evaluate")
     }
+
+
+@pytest.mark.slow
+def test_serverless_steps_are_sent_with_their_instance_type_and_no_cluster(
+    fake_azure, azure_project, credential
+):
+    compute = {
+        "__default__": {"instance_type": "Standard_DS3_v2"},
+        "gpu": {"instance_type": "Standard_NC6s_v3", "instance_count": 2, "tags": ["gpu"]},
+    }
+    project = azure_project(fake_azure.base_url, compute=compute).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    job = sent_job(fake_azure)
+    # azure-ai-ml 1.35 sends the default `serverless` as the workspace's compute of that name
+    assert job["settings"]["default_compute"].endswith("/computes/serverless")
+    steps = job["jobs"]
+    assert not any(step.get("computeId") for step in steps.values())
+    assert steps["train"]["resources"]["instance_type"] == "Standard_NC6s_v3"
+    assert steps["train"]["resources"]["instance_count"] == 2
+    assert steps["preprocess"]["resources"]["instance_type"] == "Standard_DS3_v2"
+    assert not fake_azure.requests_to("GET", r"/computes/")  # no cluster is looked up

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kedro_azureml_deploy.compiler.compute_target import describe_compute
+
 if TYPE_CHECKING:
     from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompiledJob, CompileOptions
@@ -55,6 +57,7 @@ class SubmissionPreview:
                 clock's when ``None``.
         """
         spec_steps = self.compiled.spec["jobs"]
+        default = self.compiled.spec.get("settings", {}).get("default_compute")
         lines = [
             f"Job {self.job_name!r} -> {self.target.describe()}, experiment "
             f"{self.experiment_name!r}",
@@ -67,7 +70,7 @@ class SubmissionPreview:
             spec = spec_steps[step.name]
             after = f"; after {', '.join(step.depends_on)}" if step.depends_on else ""
             lines.append(
-                f"    {step.name}: compute {step.compute} ({_strip(spec['compute'])}), "
+                f"    {step.name}: compute {step.compute} ({describe_compute(spec, default)}), "
                 f"environment {step.environment} ({_environment(spec['environment'])}){after}"
             )
         lines.append(f"  datasets crossing steps ({len(self.compiled.crossings)}):")

@@ -18,6 +18,8 @@ from kedro_azureml_deploy.compiler.compiled_job import (
     CompiledJob,
     CompiledStep,
 )
+from kedro_azureml_deploy.compiler.compute_target import default_compute as compiled_default_compute
+from kedro_azureml_deploy.compiler.compute_target import step_compute
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
 from kedro_azureml_deploy.compiler.naming import unique_names
@@ -144,7 +146,13 @@ def compile_job(
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
         spec["environment"] = _environment(config.environment[group.environment], options)
-        spec["compute"] = f"azureml:{config.compute[group.compute].cluster_name}"
+        # grouping keeps a distributed node alone in its step
+        distribution = _distribution(group.nodes[0], catalog) if len(group.nodes) == 1 else {}
+        where = step_compute(
+            config.compute[group.compute], config.compute[default_compute], distribution
+        )
+        if "compute" in where:
+            spec["compute"] = where["compute"]
         spec["environment_variables"] = _environment_variables(job_name, job, options)
         if inputs:
             spec["inputs"] = inputs
@@ -152,8 +160,10 @@ def compile_job(
             spec["outputs"] = outputs
         if job.timeout:
             spec["limits"] = {"timeout": job.timeout}
-        if len(group.nodes) == 1:  # grouping keeps a distributed node alone in its step
-            spec.update(_distribution(group.nodes[0], catalog))
+        if "distribution" in distribution:
+            spec["distribution"] = distribution["distribution"]
+        if "resources" in where:
+            spec["resources"] = where["resources"]
         step_specs[step] = spec
         compiled_steps.append(
             CompiledStep(
@@ -517,7 +527,7 @@ def _pipeline_spec(
     if inputs:  # the Kedro parameters the nodes read (see parameter_inputs)
         spec["inputs"] = dict(inputs)
     spec["settings"] = {
-        "default_compute": f"azureml:{config.compute[default_compute].cluster_name}",
+        "default_compute": compiled_default_compute(config.compute[default_compute]),
         "continue_on_step_failure": job.continue_on_step_failure,
         "force_rerun": job.force_rerun or not job.step_reuse,
     }
