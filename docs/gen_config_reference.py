@@ -40,6 +40,11 @@ SECTIONS = {
     "JobConfig": ("`jobs.<name>`", "jobs", "job"),
     "PipelineFilter": ("`jobs.<name>.pipeline`", "pipeline", "pipeline filter"),
     "GroupingConfig": ("`jobs.<name>.grouping`", "grouping", "grouping"),
+    "UserAssignedIdentityConfig": (
+        "`jobs.<name>.identity`",
+        "identity",
+        "user-assigned identity",
+    ),
 }
 
 

@@ -101,3 +101,34 @@ def test_serverless_steps_are_sent_with_their_instance_type_and_no_cluster(
     assert steps["train"]["resources"]["instance_count"] == 2
     assert steps["preprocess"]["resources"]["instance_type"] == "Standard_DS3_v2"
     assert not fake_azure.requests_to("GET", r"/computes/")  # no cluster is looked up
+
+
+@pytest.mark.slow
+def test_a_user_assigned_identity_is_sent_on_the_job_and_each_step_with_azure_client_id(
+    fake_azure, azure_project, credential
+):
+    client_id = "00000000-0000-0000-0000-0000000000c1"
+    jobs = {"train": {"identity": {"client_id": client_id}}}
+    project = azure_project(fake_azure.base_url, jobs).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    job = sent_job(fake_azure)
+    # the REST body: camelCase on the job, snake_case in its steps, as azure-ai-ml 1.35 sends them
+    assert job["identity"]["identityType"] == "Managed"
+    assert job["identity"]["clientId"] == client_id
+    for step in job["jobs"].values():
+        assert step["identity"]["identity_type"] == "Managed"
+        assert step["identity"]["client_id"] == client_id
+        assert step["environment_variables"]["AZURE_CLIENT_ID"] == client_id
+
+
+@pytest.mark.slow
+def test_user_identity_is_sent_on_the_job_and_each_step(fake_azure, azure_project, credential):
+    project = azure_project(fake_azure.base_url, {"train": {"identity": "user_identity"}}).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    job = sent_job(fake_azure)
+    assert job["identity"] == {"identityType": "UserIdentity"}
+    assert {step["identity"]["identity_type"] for step in job["jobs"].values()} == {"UserIdentity"}

@@ -22,6 +22,7 @@ from kedro_azureml_deploy.compiler.compute_target import default_compute as comp
 from kedro_azureml_deploy.compiler.compute_target import step_compute
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
+from kedro_azureml_deploy.compiler.job_identity import identity_spec, identity_variables
 from kedro_azureml_deploy.compiler.naming import unique_names
 from kedro_azureml_deploy.compiler.parameter_inputs import (
     StepParameters,
@@ -154,6 +155,8 @@ def compile_job(
         if "compute" in where:
             spec["compute"] = where["compute"]
         spec["environment_variables"] = _environment_variables(job_name, job, options)
+        if job.identity is not None:
+            spec["identity"] = identity_spec(job.identity)
         if inputs:
             spec["inputs"] = inputs
         if outputs:
@@ -460,7 +463,13 @@ def _environment_variables(
             MLFLOW_EXPERIMENT_VARIABLE: options.mlflow_experiment,
             JOB_NAME_VARIABLE: job_name,
         }
-    variables = {**mlflow, **job.env_vars, **options.env_vars, KEDRO_ENV_VARIABLE: options.env}
+    variables = {
+        **mlflow,
+        **identity_variables(job.identity),
+        **job.env_vars,
+        **options.env_vars,
+        KEDRO_ENV_VARIABLE: options.env,
+    }
     return dict(sorted(variables.items()))
 
 
@@ -524,6 +533,8 @@ def _pipeline_spec(
         spec["description"] = job.description
     if job.tags:
         spec["tags"] = dict(sorted(job.tags.items()))
+    if job.identity is not None:
+        spec["identity"] = identity_spec(job.identity)
     if inputs:  # the Kedro parameters the nodes read (see parameter_inputs)
         spec["inputs"] = dict(inputs)
     spec["settings"] = {
