@@ -132,3 +132,26 @@ def test_user_identity_is_sent_on_the_job_and_each_step(fake_azure, azure_projec
     job = sent_job(fake_azure)
     assert job["identity"] == {"identityType": "UserIdentity"}
     assert {step["identity"]["identity_type"] for step in job["jobs"].values()} == {"UserIdentity"}
+
+
+@pytest.mark.slow
+def test_a_pipeline_datasets_output_mode_is_sent_on_its_producers_output(
+    fake_azure, azure_project, credential
+):
+    catalog = (
+        "model_input:\n"
+        "  type: kedro_azureml_runtime.datasets.AzureMLPipelineDataset\n"
+        "  output_mode: upload\n"
+        "  dataset:\n"
+        "    type: pickle.PickleDataset\n"
+        "    filepath: model_input.pkl\n"
+    )
+    project = azure_project(
+        fake_azure.base_url, extra_files={"conf/prod/catalog.yml": catalog}, env="prod"
+    ).project
+
+    submit_job(project, "train", CompileOptions(env="prod"), credential=credential)
+
+    steps = sent_job(fake_azure)["jobs"]
+    assert steps["features"]["outputs"]["model_input"]["mode"] == "Upload"
+    assert "mode" not in steps["preprocess"]["outputs"].get("preprocessed", {})

@@ -24,6 +24,7 @@ from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
 from kedro_azureml_deploy.compiler.job_identity import identity_spec, identity_variables
 from kedro_azureml_deploy.compiler.naming import unique_names
+from kedro_azureml_deploy.compiler.output_modes import output_modes, set_output_modes
 from kedro_azureml_deploy.compiler.parameter_inputs import (
     StepParameters,
     job_parameter_inputs,
@@ -125,6 +126,7 @@ def compile_job(
         _raise_on_problems(job_name, crossings)
     travel = {crossing.dataset: crossing for crossing in crossings.values()}
     assets = _asset_datasets(nodes, catalog)
+    modes = output_modes(nodes, catalog)
     inside = _inside_steps(nodes, step_of)
     ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
 
@@ -137,6 +139,7 @@ def compile_job(
         step = group.name
         reads, writes = _step_datasets(group.nodes, inside, ports)
         inputs, outputs, mounts = _step_io(group.nodes, reads, travel, assets, ports, producer_step)
+        set_output_modes(outputs, group.nodes, ports, modes)
         step_params = step_parameters(group.nodes, parameters, ports=[*inputs, *outputs])
         inputs.update(step_params.inputs)
         spec: dict[str, Any] = {
