@@ -155,3 +155,32 @@ def test_a_pipeline_datasets_output_mode_is_sent_on_its_producers_output(
     steps = sent_job(fake_azure)["jobs"]
     assert steps["features"]["outputs"]["model_input"]["mode"] == "Upload"
     assert "mode" not in steps["preprocess"]["outputs"].get("preprocessed", {})
+
+
+@pytest.mark.slow
+def test_notifications_reach_the_submitted_request_body(fake_azure, azure_project, credential):
+    notifications = {
+        "emails": ["team@example.com", "lead@example.com"],
+        "on": ["failed", "completed"],
+    }
+    project = azure_project(
+        fake_azure.base_url, {"train": {"notifications": notifications}}
+    ).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    assert sent_job(fake_azure)["notificationSetting"] == {
+        "emails": ["team@example.com", "lead@example.com"],
+        "emailOn": ["JobFailed", "JobCompleted"],
+    }
+
+
+@pytest.mark.slow
+def test_a_job_without_notifications_sends_no_notification_setting(
+    fake_azure, azure_project, credential
+):
+    project = azure_project(fake_azure.base_url).project
+
+    submit_job(project, "train", CompileOptions(), credential=credential)
+
+    assert "notificationSetting" not in sent_job(fake_azure)

@@ -16,6 +16,8 @@ from kedro_azureml_deploy.errors import CompileError, ConfigError
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob
 
+    from kedro_azureml_deploy.config.notifications import NotificationsConfig
+
 PIPELINE_JOB_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
 
 # libyaml's dumper writes the same bytes as PyYAML's pure-Python one, several times faster.
@@ -72,6 +74,9 @@ class CompiledJob:
         grouping: how nodes were grouped into steps (see ``compiler.grouping``).
         parameter_inputs: the pipeline inputs holding Kedro parameters, by name (the ``inputs``
             of ``spec``).
+        notifications: the job's ``notifications``: not in ``spec``, since azure-ai-ml's
+            pipeline job YAML has no key for them; the submitter adds them to the request (see
+            ``azure.notifications``).
     """
 
     name: str
@@ -82,6 +87,7 @@ class CompiledJob:
     pipeline: str = "__default__"
     grouping: str = "none"
     parameter_inputs: tuple[ParameterInput, ...] = ()
+    notifications: NotificationsConfig | None = None
 
     def with_inputs(self, values: Mapping[str, Any], *, where: str) -> CompiledJob:
         """This job with the values of some inputs set, as when it is triggered with new inputs

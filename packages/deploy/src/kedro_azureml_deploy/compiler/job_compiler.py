@@ -210,6 +210,7 @@ def compile_job(
         else None,
         pipeline=job.pipeline.pipeline_name,
         grouping=job.grouping.label(),
+        notifications=job.notifications,
     )
 
 

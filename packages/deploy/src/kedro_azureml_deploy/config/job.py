@@ -21,6 +21,7 @@ from pydantic import (
 from kedro_azureml_deploy.config import names
 from kedro_azureml_deploy.config.grouping import GroupingConfig, Strategy
 from kedro_azureml_deploy.config.identity import IdentityReference
+from kedro_azureml_deploy.config.notifications import NotificationsConfig
 from kedro_azureml_deploy.config.schedule import ScheduleConfig
 from kedro_azureml_deploy.config.strict_model import StrictModel
 
@@ -218,6 +219,11 @@ class JobConfig(StrictModel):
         "or `{client_id: <GUID>}` (a user-assigned managed identity attached to the compute, also "
         "given to each step as `AZURE_CLIENT_ID`). Azure ML's default (its own token) when left "
         "out.",
+    )
+    notifications: NotificationsConfig | None = Field(
+        default=None,
+        description="Emails Azure ML sends when a run of the job ends: `emails` (who) and `on` "
+        "(`failed`, `completed`, `canceled`; `[failed]` when left out). No email when left out.",
     )
     continue_on_step_failure: StrictBool = Field(
         default=False,
