@@ -84,6 +84,15 @@ class SubmissionPreview:
         for parameter in self.compiled.parameter_inputs:
             value = self.compiled.spec["inputs"][parameter.name]
             lines.append(f"    {parameter.name} = {value!r} ({parameter.dataset})")
+        tags = self.compiled.spec.get("tags") or {}
+        lines.append("  tags: " + (", ".join(f"{k}={v}" for k, v in tags.items()) or "none"))
+        notifications = self.compiled.notifications
+        lines.append(
+            "  notifications: none"
+            if notifications is None
+            else f"  notifications: email {', '.join(notifications.emails)} when a run ends "
+            f"{'/'.join(notifications.on)}"
+        )
         if self.schedule is None:
             lines.append("  schedule: none")
         else:
