@@ -40,6 +40,12 @@ SECTIONS = {
     "JobConfig": ("`jobs.<name>`", "jobs", "job"),
     "PipelineFilter": ("`jobs.<name>.pipeline`", "pipeline", "pipeline filter"),
     "GroupingConfig": ("`jobs.<name>.grouping`", "grouping", "grouping"),
+    "NotificationsConfig": ("`jobs.<name>.notifications`", "notifications", "notifications"),
+    "UserAssignedIdentityConfig": (
+        "`jobs.<name>.identity`",
+        "identity",
+        "user-assigned identity",
+    ),
 }
 
 

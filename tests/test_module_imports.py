@@ -74,7 +74,7 @@ LAYERS: list[set[str]] = [
     {"", "errors", "versions", "local_folder"},  # "": the package itself (its __version__)
     {"config"},
     {"compiler", "plan_page"},
-    {"project", "mlflow_config", "snapshot"},
+    {"project", "mlflow_config", "snapshot", "source_tags"},
     {"doctor"},
     {"project_jobs"},
     {"azure", "replay", "adoption", "fleet"},

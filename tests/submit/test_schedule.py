@@ -71,6 +71,7 @@ def test_cron_schedule_sends_trigger_windows_time_zone_and_experiment(
     job = action["jobDefinition"]
     assert job["experimentName"] == "nightly-runs"
     assert job["jobType"] == "Pipeline"
+    assert job["tags"]["kedro_env"] == "base"  # the source tags of every job it creates
     assert list(job["jobs"]) == ["preprocess", "features", "train", "evaluate"]
     assert azurite.blob_names(fake_azure.storage.container), "the code snapshot is uploaded"
 
@@ -208,3 +209,21 @@ def test_schedule_inputs_the_job_does_not_have_are_refused_before_anything_is_se
     (result,) = report.results
     assert result.error.startswith(message)
     assert not fake_azure.requests_to("PUT", r"/schedules/")
+
+
+def test_a_scheduled_jobs_notifications_reach_its_job_definition(
+    fake_azure, azure_project, credential
+):
+    created = scheduled_project(
+        azure_project,
+        fake_azure,
+        weekly={"schedule": "weekly", "notifications": {"emails": ["team@example.com"]}},
+    )
+
+    schedule_jobs(created.project, ["weekly"], CompileOptions(), credential=credential)
+
+    (body,) = fake_azure.bodies("PUT", r"/schedules/")
+    assert body["properties"]["action"]["jobDefinition"]["notificationSetting"] == {
+        "emails": ["team@example.com"],
+        "emailOn": ["JobFailed"],
+    }

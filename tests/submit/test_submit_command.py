@@ -393,3 +393,31 @@ def test_run_with_an_invalid_timeout_prints_one_line_and_sends_nothing(
     (line,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert line.startswith("Error: KEDRO_AZUREML_READ_TIMEOUT='0' is not a number of seconds")
     assert fake_azure.requests == []
+
+
+def test_dry_run_shows_the_source_tags_and_notifications_it_would_send(make_project, monkeypatch):
+    from kedro.framework.startup import bootstrap_project
+
+    from kedro_azureml_deploy.project import open_project
+
+    nodes, catalog = spaceflights_nodes()
+    notifications = {"emails": ["team@example.com"], "on": ["failed", "completed"]}
+    config = azureml_config("https://127.0.0.1:9/", {"train": {"notifications": notifications}})
+    files = make_project(
+        package=f"notify_{uuid.uuid4().hex[:10]}",
+        nodes=nodes,
+        catalog=catalog,
+        settings=SETTINGS,
+        extra_files={"conf/base/azureml.yml": json.dumps(config)},
+    )
+    monkeypatch.chdir(files.path)
+    for name, value in quiet_kedro_env().items():
+        monkeypatch.setenv(name, value)
+    bootstrap_project(files.path)
+
+    text = preview_submission(
+        open_project(files.path, env="base"), "train", CompileOptions()
+    ).describe()
+
+    assert "  notifications: email team@example.com when a run ends failed/completed" in text
+    assert "kedro_env=base" in text

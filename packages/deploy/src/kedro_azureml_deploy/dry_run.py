@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kedro_azureml_deploy.compiler.compute_target import describe_compute
+
 if TYPE_CHECKING:
     from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
     from kedro_azureml_deploy.compiler import CompiledJob, CompileOptions
@@ -55,6 +57,7 @@ class SubmissionPreview:
                 clock's when ``None``.
         """
         spec_steps = self.compiled.spec["jobs"]
+        default = self.compiled.spec.get("settings", {}).get("default_compute")
         lines = [
             f"Job {self.job_name!r} -> {self.target.describe()}, experiment "
             f"{self.experiment_name!r}",
@@ -67,7 +70,7 @@ class SubmissionPreview:
             spec = spec_steps[step.name]
             after = f"; after {', '.join(step.depends_on)}" if step.depends_on else ""
             lines.append(
-                f"    {step.name}: compute {step.compute} ({_strip(spec['compute'])}), "
+                f"    {step.name}: compute {step.compute} ({describe_compute(spec, default)}), "
                 f"environment {step.environment} ({_environment(spec['environment'])}){after}"
             )
         lines.append(f"  datasets crossing steps ({len(self.compiled.crossings)}):")
@@ -81,6 +84,15 @@ class SubmissionPreview:
         for parameter in self.compiled.parameter_inputs:
             value = self.compiled.spec["inputs"][parameter.name]
             lines.append(f"    {parameter.name} = {value!r} ({parameter.dataset})")
+        tags = self.compiled.spec.get("tags") or {}
+        lines.append("  tags: " + (", ".join(f"{k}={v}" for k, v in tags.items()) or "none"))
+        notifications = self.compiled.notifications
+        lines.append(
+            "  notifications: none"
+            if notifications is None
+            else f"  notifications: email {', '.join(notifications.emails)} when a run ends "
+            f"{'/'.join(notifications.on)}"
+        )
         if self.schedule is None:
             lines.append("  schedule: none")
         else:
@@ -122,11 +134,14 @@ def preview_submission(
     from kedro_azureml_deploy.azure.submission import check_environment
     from kedro_azureml_deploy.azure.workspace_target import workspace_target
     from kedro_azureml_deploy.project_jobs import compile_project_job
+    from kedro_azureml_deploy.source_tags import source_tags
 
     name, job = project.config.job(job_name)
     target = workspace_target(project.config, job, workspace)
     check_environment(project, options)  # refuse what the submission would refuse
-    compiled = compile_project_job(project, name, options, output=output)
+    compiled = compile_project_job(project, name, options, output=output).with_tags(
+        source_tags(project.path, options.env)
+    )
     if output is not None:
         compiled.write(output)
     snapshot = (

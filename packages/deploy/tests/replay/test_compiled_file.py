@@ -161,3 +161,15 @@ def test_a_code_folder_that_does_not_exist_is_refused(write_job):
     jobs = {"a": {"type": "command", "command": "echo", "code": "gone"}}
     with pytest.raises(ReplayError, match="the code folder 'gone'"):
         read_compiled_file(write_job(jobs))
+
+
+@pytest.mark.parametrize("mode", ["rw_mount", "upload"])
+def test_every_output_mode_is_replayed_as_an_empty_folder(write_job, mode):
+    jobs = {
+        "a": shell_step(PRODUCE, outputs={"x": {"type": "uri_folder", "mode": mode}}),
+        "b": two_steps()["b"],
+    }
+    job = read_compiled_file(write_job(jobs))
+
+    assert job.steps["a"].outputs == ("x",)
+    assert job.steps["b"].inputs == {"x": StepOutputInput("a", "x")}

@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_deploy.azure.notifications import with_notifications
+
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob
 
@@ -30,7 +32,8 @@ def pipeline_job_with_snapshot(
     """The compiled job as a ``PipelineJob`` whose steps' ``code`` is a fresh snapshot of the
     project's code folder, in a temporary folder that lives as long as the ``with`` block (the
     upload happens when the job or schedule is created inside it). In image mode there is no
-    code to snapshot: the job is used as compiled, with ``None`` for the snapshot.
+    code to snapshot: the job is used as compiled, with ``None`` for the snapshot. Either way the
+    job carries the compiled job's ``notifications`` (see ``azure.notifications``).
 
     Args:
         compiled: the compiled job.
@@ -42,7 +45,10 @@ def pipeline_job_with_snapshot(
         SubmitError: the code folder does not exist or has nothing to upload.
     """
     if compiled.code_directory is None:
-        yield compiled.to_pipeline_job(project_path), None
+        yield (
+            with_notifications(compiled.to_pipeline_job(project_path), compiled.notifications),
+            None,
+        )
         return
     if snapshot is None:
         from kedro_azureml_deploy.snapshot.code_snapshot import code_snapshot
@@ -55,7 +61,8 @@ def pipeline_job_with_snapshot(
         for step in spec["jobs"].values():
             if "code" in step:
                 step["code"] = "."
-        yield replace(compiled, spec=spec).to_pipeline_job(folder), snapshot
+        pipeline_job = replace(compiled, spec=spec).to_pipeline_job(folder)
+        yield with_notifications(pipeline_job, compiled.notifications), snapshot
 
 
 @contextmanager

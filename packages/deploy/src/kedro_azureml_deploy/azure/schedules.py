@@ -376,6 +376,7 @@ def scheduled_job(project: KedroProject, name: str, options: CompileOptions) -> 
         CompileError: the job cannot be compiled.
     """
     from kedro_azureml_deploy.project_jobs import compile_project_job
+    from kedro_azureml_deploy.source_tags import source_tags
 
     job_name, job = project.config.job(name)
     config = project.config.require_schedule(job_name)
@@ -384,7 +385,9 @@ def scheduled_job(project: KedroProject, name: str, options: CompileOptions) -> 
         if isinstance(job.schedule, str)
         else f"jobs.{job_name}.schedule.inputs"
     )
-    compiled = compile_project_job(project, job_name, options)
+    compiled = compile_project_job(project, job_name, options).with_tags(
+        source_tags(project.path, options.env)
+    )
     return compiled.with_inputs(config.inputs, where=f"azureml.yml {where}")
 
 

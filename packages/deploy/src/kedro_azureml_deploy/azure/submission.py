@@ -317,9 +317,12 @@ def _submit(
     )
     from kedro_azureml_deploy.azure.errors import azure_call
     from kedro_azureml_deploy.project_jobs import compile_project_job
+    from kedro_azureml_deploy.source_tags import source_tags
 
     client = clients(target)
-    compiled = compile_project_job(project, name, options)
+    compiled = compile_project_job(project, name, options).with_tags(
+        source_tags(project.path, options.env)
+    )
     experiment = str(compiled.spec["experiment_name"])
     snapshot = (
         project.code_snapshot(compiled.code_directory)

@@ -16,6 +16,8 @@ from kedro_azureml_deploy.errors import CompileError, ConfigError
 if TYPE_CHECKING:
     from azure.ai.ml.entities import PipelineJob
 
+    from kedro_azureml_deploy.config.notifications import NotificationsConfig
+
 PIPELINE_JOB_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
 
 # libyaml's dumper writes the same bytes as PyYAML's pure-Python one, several times faster.
@@ -72,6 +74,9 @@ class CompiledJob:
         grouping: how nodes were grouped into steps (see ``compiler.grouping``).
         parameter_inputs: the pipeline inputs holding Kedro parameters, by name (the ``inputs``
             of ``spec``).
+        notifications: the job's ``notifications``: not in ``spec``, since azure-ai-ml's
+            pipeline job YAML has no key for them; the submitter adds them to the request (see
+            ``azure.notifications``).
     """
 
     name: str
@@ -82,6 +87,7 @@ class CompiledJob:
     pipeline: str = "__default__"
     grouping: str = "none"
     parameter_inputs: tuple[ParameterInput, ...] = ()
+    notifications: NotificationsConfig | None = None
 
     def with_inputs(self, values: Mapping[str, Any], *, where: str) -> CompiledJob:
         """This job with the values of some inputs set, as when it is triggered with new inputs
@@ -103,6 +109,24 @@ class CompiledJob:
         if not values:
             return self
         return replace(self, spec={**self.spec, "inputs": inputs})
+
+    def with_tags(self, tags: Mapping[str, str]) -> CompiledJob:
+        """This job with ``tags`` added to the pipeline job's tags (see ``source_tags``); a tag
+        the job sets itself in ``azureml.yml`` keeps its value."""
+        if not tags:
+            return self
+        merged = {**tags, **(self.spec.get("tags") or {})}
+        spec = dict(self.spec)
+        spec["tags"] = dict(sorted(merged.items()))
+        if "tags" not in self.spec:  # keep the key order of a compiled job: tags before inputs
+            ordered = {}
+            for key, value in spec.items():
+                if key in ("inputs", "settings", "jobs") and "tags" not in ordered:
+                    ordered["tags"] = spec["tags"]
+                if key != "tags":
+                    ordered[key] = value
+            spec = ordered
+        return replace(self, spec=spec)
 
     def to_yaml(self) -> str:
         """The pipeline job as YAML (deterministic: same input, same bytes)."""

@@ -18,9 +18,13 @@ from kedro_azureml_deploy.compiler.compiled_job import (
     CompiledJob,
     CompiledStep,
 )
+from kedro_azureml_deploy.compiler.compute_target import default_compute as compiled_default_compute
+from kedro_azureml_deploy.compiler.compute_target import step_compute
 from kedro_azureml_deploy.compiler.crossings import Crossing, Travel, classify
 from kedro_azureml_deploy.compiler.grouping import StepGroup, group_nodes
+from kedro_azureml_deploy.compiler.job_identity import identity_spec, identity_variables
 from kedro_azureml_deploy.compiler.naming import unique_names
+from kedro_azureml_deploy.compiler.output_modes import output_modes, set_output_modes
 from kedro_azureml_deploy.compiler.parameter_inputs import (
     StepParameters,
     job_parameter_inputs,
@@ -122,6 +126,7 @@ def compile_job(
         _raise_on_problems(job_name, crossings)
     travel = {crossing.dataset: crossing for crossing in crossings.values()}
     assets = _asset_datasets(nodes, catalog)
+    modes = output_modes(nodes, catalog)
     inside = _inside_steps(nodes, step_of)
     ports = unique_names(_mounted_names(nodes, travel, assets, catalog))
 
@@ -134,6 +139,7 @@ def compile_job(
         step = group.name
         reads, writes = _step_datasets(group.nodes, inside, ports)
         inputs, outputs, mounts = _step_io(group.nodes, reads, travel, assets, ports, producer_step)
+        set_output_modes(outputs, group.nodes, ports, modes)
         step_params = step_parameters(group.nodes, parameters, ports=[*inputs, *outputs])
         inputs.update(step_params.inputs)
         spec: dict[str, Any] = {
@@ -144,16 +150,26 @@ def compile_job(
         if config.execution.mode == "code_upload":
             spec["code"] = options.code_path
         spec["environment"] = _environment(config.environment[group.environment], options)
-        spec["compute"] = f"azureml:{config.compute[group.compute].cluster_name}"
+        # grouping keeps a distributed node alone in its step
+        distribution = _distribution(group.nodes[0], catalog) if len(group.nodes) == 1 else {}
+        where = step_compute(
+            config.compute[group.compute], config.compute[default_compute], distribution
+        )
+        if "compute" in where:
+            spec["compute"] = where["compute"]
         spec["environment_variables"] = _environment_variables(job_name, job, options)
+        if job.identity is not None:
+            spec["identity"] = identity_spec(job.identity)
         if inputs:
             spec["inputs"] = inputs
         if outputs:
             spec["outputs"] = outputs
         if job.timeout:
             spec["limits"] = {"timeout": job.timeout}
-        if len(group.nodes) == 1:  # grouping keeps a distributed node alone in its step
-            spec.update(_distribution(group.nodes[0], catalog))
+        if "distribution" in distribution:
+            spec["distribution"] = distribution["distribution"]
+        if "resources" in where:
+            spec["resources"] = where["resources"]
         step_specs[step] = spec
         compiled_steps.append(
             CompiledStep(
@@ -194,6 +210,7 @@ def compile_job(
         else None,
         pipeline=job.pipeline.pipeline_name,
         grouping=job.grouping.label(),
+        notifications=job.notifications,
     )
 
 
@@ -450,7 +467,13 @@ def _environment_variables(
             MLFLOW_EXPERIMENT_VARIABLE: options.mlflow_experiment,
             JOB_NAME_VARIABLE: job_name,
         }
-    variables = {**mlflow, **job.env_vars, **options.env_vars, KEDRO_ENV_VARIABLE: options.env}
+    variables = {
+        **mlflow,
+        **identity_variables(job.identity),
+        **job.env_vars,
+        **options.env_vars,
+        KEDRO_ENV_VARIABLE: options.env,
+    }
     return dict(sorted(variables.items()))
 
 
@@ -514,10 +537,12 @@ def _pipeline_spec(
         spec["description"] = job.description
     if job.tags:
         spec["tags"] = dict(sorted(job.tags.items()))
+    if job.identity is not None:
+        spec["identity"] = identity_spec(job.identity)
     if inputs:  # the Kedro parameters the nodes read (see parameter_inputs)
         spec["inputs"] = dict(inputs)
     spec["settings"] = {
-        "default_compute": f"azureml:{config.compute[default_compute].cluster_name}",
+        "default_compute": compiled_default_compute(config.compute[default_compute]),
         "continue_on_step_failure": job.continue_on_step_failure,
         "force_rerun": job.force_rerun or not job.step_reuse,
     }

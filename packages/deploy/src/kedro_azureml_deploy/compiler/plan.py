@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_deploy.compiler.compute_target import describe_compute
+
 if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler.compiled_job import CompiledJob
 
@@ -30,7 +32,8 @@ class PlannedStep:
     Attributes:
         name: the step's name in the compiled job.
         nodes: the Kedro nodes it runs, in the order it runs them.
-        compute: the compute cluster it runs on, as compiled.
+        compute: the compute cluster it runs on, or ``serverless <instance type>`` (with
+            `` xN`` for N machines), as compiled.
         environment: its Azure ML environment (``name@latest``, ``name:3``) or image, as compiled.
         inputs: datasets crossing into the step, from another step or from outside the job
             (parameters left out).
@@ -135,6 +138,7 @@ class JobPlan:
 def plan_of(compiled: CompiledJob) -> JobPlan:
     """The plan of ``compiled``, read from its steps and its spec (what Azure ML gets)."""
     jobs = compiled.spec.get("jobs", {})
+    default = (compiled.spec.get("settings") or {}).get("default_compute")
     producer = {name: step.name for step in compiled.steps for name in step.writes}
     order = {step.name: index for index, step in enumerate(compiled.steps)}
     steps: list[PlannedStep] = []
@@ -158,7 +162,7 @@ def plan_of(compiled: CompiledJob) -> JobPlan:
             PlannedStep(
                 name=step.name,
                 nodes=step.nodes,
-                compute=_compute(spec, step.compute),
+                compute=_compute(spec, step.compute, default),
                 environment=_environment(spec, step.environment),
                 inputs=step.reads,
                 outputs=step.writes,
@@ -174,11 +178,8 @@ def plan_of(compiled: CompiledJob) -> JobPlan:
     )
 
 
-def _compute(spec: dict[str, Any], entry: str) -> str:
-    compute = spec.get("compute")
-    if isinstance(compute, str):
-        return compute.removeprefix("azureml:")
-    return entry
+def _compute(spec: dict[str, Any], entry: str, default: str | None) -> str:
+    return describe_compute(spec, default) or entry
 
 
 def _environment(spec: dict[str, Any], entry: str) -> str:

@@ -20,6 +20,8 @@ from pydantic import (
 
 from kedro_azureml_deploy.config import names
 from kedro_azureml_deploy.config.grouping import GroupingConfig, Strategy
+from kedro_azureml_deploy.config.identity import IdentityReference
+from kedro_azureml_deploy.config.notifications import NotificationsConfig
 from kedro_azureml_deploy.config.schedule import ScheduleConfig
 from kedro_azureml_deploy.config.strict_model import StrictModel
 
@@ -209,6 +211,19 @@ class JobConfig(StrictModel):
     )
     env_vars: dict[Annotated[str, AfterValidator(names.env_var_name)], str] = Field(
         default={}, description="Environment variables of every step, a mapping of strings."
+    )
+    identity: IdentityReference | None = Field(
+        default=None,
+        description="The identity the job and its steps act as on Azure: `managed` (the "
+        "compute's managed identity), `user_identity` (the identity of whoever submits the job), "
+        "or `{client_id: <GUID>}` (a user-assigned managed identity attached to the compute, also "
+        "given to each step as `AZURE_CLIENT_ID`). Azure ML's default (its own token) when left "
+        "out.",
+    )
+    notifications: NotificationsConfig | None = Field(
+        default=None,
+        description="Emails Azure ML sends when a run of the job ends: `emails` (who) and `on` "
+        "(`failed`, `completed`, `canceled`; `[failed]` when left out). No email when left out.",
     )
     continue_on_step_failure: StrictBool = Field(
         default=False,

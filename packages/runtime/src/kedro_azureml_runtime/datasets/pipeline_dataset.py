@@ -13,6 +13,9 @@ from kedro_azureml_runtime.distributed import is_distributed_master
 
 logger = logging.getLogger(__name__)
 
+#: The modes of ``output_mode``: the Azure ML output modes that give a step a folder to write.
+OUTPUT_MODES = ("rw_mount", "upload")
+
 # Kedro's context turns every relative ``filepath`` in the catalog, nested ones included, into
 # ``{project_path}/{filepath}`` before datasets are built. The runtime's hook records each project
 # path here when a context is created, so the wrapped path can be taken back to what the user wrote.
@@ -49,6 +52,12 @@ class AzureMLPipelineDataset(AbstractDataset):
             type: pandas.ParquetDataset
             filepath: model_input_table.parquet
 
+    ``output_mode`` says how Azure ML moves what the producing step writes to storage:
+    ``rw_mount`` (Azure ML's default: files are written through a mount as they are saved) or
+    ``upload`` (files are written to the step's local disk and uploaded when the step ends,
+    faster for many small files or for datasets that rewrite files). The local replay treats
+    every mode the same way: the step writes into an empty folder.
+
     ``versioned: true`` next to ``type`` versions the wrapped dataset with the run's save version,
     and ``--load-versions`` picks the version to load, as for any Kedro dataset. In a step the
     versions live under the mount: the producing step saves one, the consuming step loads it.
@@ -61,6 +70,7 @@ class AzureMLPipelineDataset(AbstractDataset):
         filepath_arg: str = "filepath",
         metadata: dict[str, Any] | None = None,
         version: Version | None = None,
+        output_mode: str | None = None,
     ) -> None:
         """Create the dataset.
 
@@ -75,6 +85,8 @@ class AzureMLPipelineDataset(AbstractDataset):
             metadata: free-form metadata, ignored by Kedro.
             version: set by Kedro's catalog when the entry says ``versioned: true``; passed on to
                 the wrapped dataset.
+            output_mode: how Azure ML stores the producing step's output, one of
+                ``OUTPUT_MODES``; Azure ML's default (``rw_mount``) when ``None``.
         """
         config = {"type": dataset} if isinstance(dataset, str | type) else dict(dataset)
         if "type" not in config:
@@ -87,6 +99,13 @@ class AzureMLPipelineDataset(AbstractDataset):
                 "`filepath_arg` to the argument that holds its path (`path` for "
                 "partitions.PartitionedDataset)."
             )
+        if output_mode is not None and output_mode not in OUTPUT_MODES:
+            raise DatasetError(
+                f"AzureMLPipelineDataset output_mode {output_mode!r} is not one of "
+                f"{', '.join(OUTPUT_MODES)}: use rw_mount (write through a mount) or upload "
+                "(write locally, upload when the step ends)."
+            )
+        self.output_mode = output_mode
         self._dataset_config = config
         self._filepath_arg = filepath_arg
         self._root_dir = root_dir
