@@ -113,8 +113,28 @@ def _script(blocks: list[Block], *, setup: tuple[str, ...] = ()) -> str:
         where = f"docs/{block.page}, the block at line {block.line}"
         parts.append(f"echo '>>> {where}' >&2")
         # `set -e` lets a failure pass inside `a && b`: each command line must succeed as a whole.
-        parts.extend(f"{{ {command}\n}} || exit $?" for command in block.commands)
+        parts.extend(f"{{ {command}\n}} || exit $?" for command in _commands(block.commands))
     return "\n".join(parts) + "\n"
+
+
+HEREDOC = re.compile(r"<<-?\s*(['\"]?)(?P<word>\w+)\1")
+
+
+def _commands(lines: list[str]) -> list[str]:
+    """The block's command lines, a here-document kept whole with the line that opens it."""
+    commands: list[str] = []
+    lines = list(lines)
+    while lines:
+        command = lines.pop(0)
+        if opened := HEREDOC.search(command):
+            body = []
+            while lines:
+                body.append(lines.pop(0))
+                if body[-1].strip() == opened["word"]:
+                    break
+            command = "\n".join([command, *body])
+        commands.append(command)
+    return commands
 
 
 @pytest.mark.slow
