@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
+from plan_page_reading import read_page
 
 from project_factory import NodeSpec, azureml_yml
 from project_factory import pipeline_dataset as project_pipeline_dataset
-
-
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.states: dict[str, str] = {}
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "g" and "data-node" in attrs:
-            self.states[attrs["data-node"]] = attrs["data-state"]
-        if tag == "a":
-            self.links.append(attrs["href"])
-
-
-def read_page(path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
-    return page
 
 
 @pytest.fixture

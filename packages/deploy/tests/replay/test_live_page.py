@@ -6,35 +6,15 @@ from __future__ import annotations
 import re
 import threading
 import time
-from html.parser import HTMLParser
 
 from plan_dicts import plan_dict
+from plan_page_reading import read_page
 
 from kedro_azureml_deploy.plan_page import StepProgress
 from kedro_azureml_deploy.replay.live_page import RUN_PAGE, run_progress
 from kedro_azureml_deploy.replay.run_store import RunStore, StepState, StepStatus
 
 from .conftest import replay, shell_step
-
-
-class _States(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.states: dict[str, str] = {}
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "g" and "data-node" in attrs:
-            self.states[attrs["data-node"]] = attrs["data-state"]
-        if tag == "a":
-            self.links.append(attrs["href"])
-
-
-def page_states(path) -> _States:
-    parser = _States()
-    parser.feed(path.read_text())
-    return parser
 
 
 def three_steps():
@@ -78,7 +58,7 @@ def test_the_run_page_is_rewritten_as_steps_change_and_shows_how_the_run_ended(
         while not done.is_set():
             pages = list(runs.glob(f"*/{RUN_PAGE}"))
             if pages:
-                states = page_states(pages[0]).states
+                states = read_page(pages[0]).states
                 if not seen or seen[-1] != states:
                     seen.append(states)
             time.sleep(0.05)
@@ -93,7 +73,7 @@ def test_the_run_page_is_rewritten_as_steps_change_and_shows_how_the_run_ended(
 
     page = result.report.run_dir / RUN_PAGE
     assert f"plan page: {page} (reload it to follow the run)" in result.output
-    final = page_states(page)
+    final = read_page(page)
     assert final.states == {
         "node_a": "completed",
         "node_b1": "failed",
