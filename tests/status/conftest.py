@@ -8,29 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from azure_fake import tls
 from azure_fake.azure_ml_api import FakeAzureML
-from azure_fake.certificate import Certificate, self_signed_certificate
+from azure_fake.certificate import Certificate
 from azure_fake.credentials import FakeTokenCredential
 from azure_fake.projects import RESOURCE_GROUP, SUBSCRIPTION, WORKSPACE
 from kedro_azureml_deploy.azure.clients import workspace_client
 from kedro_azureml_deploy.azure.workspace_target import WorkspaceTarget
 from kedro_azureml_deploy.config.workspace import WorkspaceConfig
-from project_factory import quiet_kedro_env
 
-
-@pytest.fixture(scope="session")
-def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def trust_fake(tls_certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Certificate:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_certificate.cert_file))
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls_certificate.cert_file))
-    for name, value in quiet_kedro_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AZUREML_CURRENT_CLOUD", "AzureCloud")
-    return tls_certificate
+# The fixtures that make the Azure SDK trust the fake, shared with the other suites.
+tls_certificate = tls.tls_certificate
+trust_fake = tls.trust_fake
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from azure_fake import tls
 from azure_fake.azure_ml_api import FakeAzureML, StorageAccount
 from azure_fake.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite, StorageProxy, start_azurite
-from azure_fake.certificate import Certificate, self_signed_certificate
+from azure_fake.certificate import Certificate
 from azure_fake.credentials import FakeTokenCredential
 from azure_fake.projects import (
     RESOURCE_GROUP,
@@ -28,12 +29,11 @@ from azure_fake.projects import (
     azureml_config,
     spaceflights_nodes,
 )
-from project_factory import KedroProject, quiet_kedro_env
+from project_factory import KedroProject
 
-
-@pytest.fixture(scope="session")
-def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+# The fixtures that make the Azure SDK trust the fake, shared with the other suites.
+tls_certificate = tls.tls_certificate
+trust_fake = tls.trust_fake
 
 
 @pytest.fixture(scope="session")
@@ -45,20 +45,6 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         pytest.fail(str(exc), pytrace=False)
     yield process
     process.stop()
-
-
-@pytest.fixture
-def trust_fake(tls_certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Certificate:
-    """Make the Azure SDK (requests) trust the fake's certificate, and keep Kedro quiet."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_certificate.cert_file))
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls_certificate.cert_file))
-    for name, value in quiet_kedro_env().items():
-        monkeypatch.setenv(name, value)
-    # MLClient records the cloud it was made for in this process's environment, which the
-    # `kedro` subprocesses of later tests would inherit: start from the public cloud, and put
-    # the variable back as it was afterwards.
-    monkeypatch.setenv("AZUREML_CURRENT_CLOUD", "AzureCloud")
-    return tls_certificate
 
 
 @pytest.fixture
