@@ -97,6 +97,16 @@ def test_several_jobs_write_one_file_each(make_project):
     )
 
 
+def test_an_output_ending_with_a_slash_is_a_folder_for_one_job_too(make_project):
+    project = spaceflights_like(make_project, jobs={"full": {}})
+
+    project.kedro("azureml", "compile", "-j", "full", "-o", "compiled/", check=True)
+
+    assert (project.path / "compiled").is_dir()
+    full = yaml.safe_load((project.path / "compiled" / "azureml-full.yml").read_text())
+    assert list(full["jobs"]) == ["preprocess", "features", "train", "evaluate"]
+
+
 def _one_error_line(result) -> str:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout

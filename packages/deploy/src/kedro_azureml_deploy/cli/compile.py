@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 @compile_options
 @click.pass_obj
 def compile_command(
-    metadata: Any, jobs: tuple[str, ...], output: Path | None, options: CompileOptions
+    metadata: Any, jobs: tuple[str, ...], output: str | None, options: CompileOptions
 ) -> None:
     """Compile job(s) of azureml.yml into Azure ML pipeline job YAML, without touching Azure."""
     from kedro_azureml_deploy.local_folder import ignored_folder
@@ -41,9 +42,13 @@ def compile_command(
         )
 
 
-def _output_for(output: Path | None, job: str, *, several: bool) -> Path | None:
+def _output_for(output: str | None, job: str, *, several: bool) -> Path | None:
+    """Where job ``job`` is written: ``output`` itself for one job, ``output/azureml-<job>.yml``
+    for several, or when ``output`` is an existing folder or ends with a path separator (a folder
+    still to be created: ``-o compiled/``)."""
     if output is None:
         return None
-    if several or output.is_dir():
-        return output / f"azureml-{job}.yml"
-    return output
+    path = Path(output)
+    if several or path.is_dir() or output.endswith(("/", os.sep)):
+        return path / f"azureml-{job}.yml"
+    return path

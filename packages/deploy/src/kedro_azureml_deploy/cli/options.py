@@ -166,9 +166,10 @@ def compile_options(command: F) -> F:
 OUTPUT_OPTION = click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
-    help="File to write (one job), or folder (several jobs), for a job you want to commit. "
-    "Default: .azureml-local/compiled/<job>.yml, which git ignores.",
+    type=click.Path(),
+    help="File to write (one job), or folder (several jobs, an existing folder, or a path ending "
+    "with /), for a job you want to commit. Default: .azureml-local/compiled/<job>.yml, which git "
+    "ignores.",
 )
 
 PYTHON_OPTION = click.option(
