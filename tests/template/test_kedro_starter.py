@@ -248,6 +248,8 @@ def test_an_answer_refused_fails_in_one_line_and_leaves_no_project(
     errors += [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, describe(result)
     assert f"`{key}`" in errors[0] and fix in errors[0]
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "FailedHookException" not in output, describe(result)
     assert not (tmp_path / "my-project").exists()
 
 

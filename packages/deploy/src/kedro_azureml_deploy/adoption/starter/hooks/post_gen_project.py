@@ -31,6 +31,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+#: The exit status once the error is printed: ``kedro_azureml_deploy.adoption.starters`` keeps
+#: cookiecutter from logging a traceback after it (same value as its ``REPORTED_EXIT_STATUS``).
+REPORTED_EXIT_STATUS = 3
 #: The file cookiecutter renders the starter's context into, as JSON (see the folder next to hooks/).
 CONTEXT_FILE = ".kedro-azureml-starter.json"
 #: The answers of the starter that are the template's, by the question of the template they
@@ -171,7 +174,7 @@ def main() -> int:
         rendered = render(template, ref, target, template_answers(context))
     except StarterError as error:
         sys.stderr.write(f"Error: {error}\n")
-        return 1
+        return REPORTED_EXIT_STATUS
     sys.stdout.write(f"Rendered the kedro-azureml template {template} at {rendered}.\n")
     return 0
 
