@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure_fake.certificate import Certificate
+from azure_fake.key_vault import FakeKeyVault
 
 PROVIDER = "Microsoft.MachineLearningServices"
 LOCATION = "westeurope"
@@ -164,6 +165,9 @@ class FakeAzureML:
         certificate: the TLS certificate to serve.
         storage: the workspace's blob storage; code uploads go there.
         workspaces: ``(subscription_id, resource_group, name)`` of each existing workspace.
+        key_vault: when given, the server also answers as Key Vault (requests to
+            ``<vault>.vault.azure.net``) and as a compute's managed identity endpoint (see
+            ``key_vault.py``).
     """
 
     def __init__(
@@ -172,8 +176,10 @@ class FakeAzureML:
         *,
         storage: StorageAccount | None = None,
         workspaces: tuple[tuple[str, str, str], ...] = (),
+        key_vault: FakeKeyVault | None = None,
     ) -> None:
         self.certificate = certificate
+        self.key_vault = key_vault
         self.storage = storage
         self.requests: list[RecordedRequest] = []
         self.job_statuses: list[str] = ["Running", "Completed"]
@@ -343,6 +349,9 @@ class FakeAzureML:
             fault = self._take_fault(request)
             if fault is not None:
                 return _error(fault.status, fault.code, fault.message)
+            host = request.headers.get("host", "")
+            if self.key_vault is not None and self.key_vault.serves(host, request.path):
+                return self.key_vault.handle(host, request.path, request.query, request.headers)
             if request.path == "/discovery":
                 return 200, self._discovery(), {}
             operation = _OPERATION_PATH.match(request.path)

@@ -22,7 +22,8 @@ class Certificate:
 
 
 def self_signed_certificate(folder: Path) -> Certificate:
-    """Write a certificate valid for ``127.0.0.1`` and ``localhost`` into ``folder``."""
+    """Write a certificate valid for ``127.0.0.1``, ``localhost`` and ``*.vault.azure.net`` into
+    ``folder``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,7 +42,12 @@ def self_signed_certificate(folder: Path) -> Certificate:
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.DNSName("localhost"),
+                    # The fake Key Vault, reached through a CONNECT proxy (key_vault.py).
+                    x509.DNSName("*.vault.azure.net"),
+                ]
             ),
             critical=False,
         )

@@ -14,7 +14,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedro_azureml_runtime.errors import ExecuteError
+from kedro_azureml_runtime.errors import ExecuteError, runtime_error_behind
 from kedro_azureml_runtime.runner import AzurePipelinesRunner
 
 if TYPE_CHECKING:
@@ -72,6 +72,11 @@ def execute_step(
         except ExecuteError:
             raise
         except Exception as exc:
+            # A user error met while Kedro builds the session or the catalog (a Key Vault secret
+            # that cannot be read): the same on every attempt, and said in one line.
+            user_error = runtime_error_behind(exc)
+            if user_error is not None:
+                raise user_error from None
             if attempt > retries:
                 raise
             logger.warning(
