@@ -2,7 +2,7 @@
 
 A user error is a ``KedroAzureMLError`` of the deploy package (``ConfigError``, ``CompileError``,
 ``SubmitError``, ``ReplayError``, ``AdoptionError`` and their subclasses), an ``AzureMLRuntimeError``
-of the runtime (``ExecuteError``, ``ParamsError``), a click error raised by our own commands
+of the runtime (``ExecuteError``, ``ParamsError``, ``KeyVaultError``), a click error raised by our own commands
 (``click.ClickException``, ``click.UsageError``, ``click.BadParameter``), or a ``Problem`` of
 ``azureml.yml`` (``config/problems.py``), which the CLI prints as ``<key path>: <message>``.
 
@@ -43,6 +43,7 @@ USER_ERRORS = frozenset(
         "AzureMLRuntimeError",
         "ExecuteError",
         "ParamsError",
+        "KeyVaultError",
         "ClickException",
         "UsageError",
         "BadParameter",

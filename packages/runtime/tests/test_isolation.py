@@ -21,7 +21,7 @@ def test_importing_runtime_modules_loads_no_azure_module():
         "import json, sys\n"
         "import kedro_azureml_runtime, kedro_azureml_runtime.cli, kedro_azureml_runtime.datasets\n"
         "import kedro_azureml_runtime.hooks.local_run_hook, kedro_azureml_runtime.execute\n"
-        "import kedro_azureml_runtime.distributed\n"
+        "import kedro_azureml_runtime.distributed, kedro_azureml_runtime.key_vault\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('azure', 'kedro_azureml_deploy'))))\n"
     )

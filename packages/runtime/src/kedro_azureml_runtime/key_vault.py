@@ -38,8 +38,6 @@ from kedro_azureml_runtime.errors import KeyVaultError
 KEY_VAULT_RESOLVER = "azureml.keyvault"
 #: The DNS suffix of a vault given by name (Azure's public cloud); other clouds give the URL.
 VAULT_DNS_SUFFIX = "vault.azure.net"
-#: What the extra installs, as the error that misses it says.
-KEY_VAULT_EXTRA = "kedro-azureml-runtime[keyvault]"
 
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
@@ -70,7 +68,7 @@ def key_vault_secret(vault: str, secret: str, version: str | None = None) -> str
     version = str(version).strip() if version not in (None, "") else ""
     if not _SECRET_NAME.match(secret):
         raise KeyVaultError(
-            f"`${{{KEY_VAULT_RESOLVER}:{vault},{secret}}}`: {secret!r} is not a Key Vault secret "
+            f"`${{azureml.keyvault:{vault},{secret}}}`: {secret!r} is not a Key Vault secret "
             "name (1-127 letters, digits and -): give the secret's name as the second argument."
         )
     if _placeholders.get():
@@ -90,7 +88,7 @@ def vault_url(vault: str) -> str:
     if _VAULT_NAME.match(vault) and "--" not in vault:
         return f"https://{vault.lower()}.{VAULT_DNS_SUFFIX}/"
     raise KeyVaultError(
-        f"`${{{KEY_VAULT_RESOLVER}:{vault},...}}`: {vault!r} is neither a Key Vault name (3-24 "
+        f"`${{azureml.keyvault:{vault},...}}`: {vault!r} is neither a Key Vault name (3-24 "
         "letters, digits and -) nor an https:// URL: give the vault's name or its URL (the vault's "
         "Overview page, 'Vault URI') as the first argument."
     )
@@ -136,8 +134,9 @@ def _read_secret(url: str, secret: str, version: str) -> str:
     except ImportError as exc:
         raise KeyVaultError(
             f"reading secret {secret!r} of Key Vault {url} needs azure-identity and "
-            f"azure-keyvault-secrets ({exc.name or exc} is missing): add {KEY_VAULT_EXTRA} to the "
-            "project's dependencies (the step image installs them too)."
+            f"azure-keyvault-secrets ({exc.name or exc} is missing): add "
+            "kedro-azureml-runtime[keyvault] to the project's dependencies (the step image "
+            "installs them too)."
         ) from None
 
     where = f"secret {secret!r}{f' (version {version})' if version else ''} of Key Vault {url}"
@@ -158,7 +157,7 @@ def _read_secret(url: str, secret: str, version: str) -> str:
     except ResourceNotFoundError:
         raise KeyVaultError(
             f"cannot read {where}: the vault has no such secret. Check the name in "
-            f"`${{{KEY_VAULT_RESOLVER}:...}}`, or create it: `az keyvault secret set --vault-name "
+            f"`${{azureml.keyvault:...}}`, or create it: `az keyvault secret set --vault-name "
             f"<vault> --name {secret} --value ...`."
         ) from None
     except HttpResponseError as exc:
