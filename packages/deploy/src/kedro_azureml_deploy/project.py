@@ -169,13 +169,20 @@ def kedro_config_errors(project_path: Path, env: str) -> Iterator[None]:
     ``ConfigError``s that name what Kedro names: invalid YAML (file, line, position), an
     interpolation OmegaConf cannot resolve (the key and the entry holding it), duplicate keys, or
     a catalog entry Kedro cannot build. ``--verbose`` still shows Kedro's traceback (the cause).
+
+    Inside, ``${azureml.keyvault:...}`` reads no secret and gives a placeholder: the deploy
+    commands inspect the catalog and never load data, so compiling needs neither Key Vault nor a
+    credential (the steps read the secrets).
     """
     import yaml
     from kedro.io import DatasetError
     from omegaconf.errors import OmegaConfBaseException
 
+    from kedro_azureml_runtime.key_vault import secrets_left_unread
+
     try:
-        yield
+        with secrets_left_unread():
+            yield
     except (yaml.YAMLError, OmegaConfBaseException, DatasetError) as exc:
         raise ConfigError(_config_error_message(exc, project_path, env)) from exc
     except ValueError as exc:
