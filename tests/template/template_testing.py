@@ -39,7 +39,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "ci_provider": "azure_devops",
     },
     "no_example": {"example_pipeline": False, "ci_provider": "none"},
-    "mlflow": {"use_mlflow": True, "python_version": "3.12"},
+    "mlflow": {"use_mlflow": True, "use_key_vault": True, "python_version": "3.12"},
     "named": {
         "project_name": "Sales Forecast 2",
         "python_version": "3.13",

@@ -101,7 +101,10 @@ def test_pyproject_puts_the_runtime_in_dependencies_and_deploy_in_dev(project):
     dependencies = data["project"]["dependencies"]
 
     mlflow = project.answers["use_mlflow"]
-    runtime = f"kedro-azureml-runtime{'[mlflow]' if mlflow else ''}=={RELEASE}"
+    extras = [
+        e for e, on in (("mlflow", mlflow), ("keyvault", project.answers["use_key_vault"])) if on
+    ]
+    runtime = f"kedro-azureml-runtime{'[' + ','.join(extras) + ']' if extras else ''}=={RELEASE}"
     assert runtime in dependencies
     assert data["dependency-groups"]["dev"][0] == f"kedro-azureml-deploy=={RELEASE}"
     assert not any("deploy" in dependency for dependency in dependencies)
@@ -223,14 +226,36 @@ def test_without_the_example_pipeline_no_example_code_or_config_is_rendered(rend
     assert "def test_kedro_run" not in project.read("tests/test_run.py")
 
 
-def test_settings_py_needs_nothing_for_kedro_azureml(project):
+def test_settings_py_registers_the_key_vault_resolver_and_nothing_else_of_kedro_azureml(project):
     settings = project.read(f"src/{project.package}/settings.py")
     code = [line for line in settings.splitlines() if line.strip() and not line.startswith("#")]
 
     assert "HOOKS =" not in "\n".join(code)
-    assert "kedro_azureml" not in "\n".join(code)
+    assert [line for line in code if "kedro_azureml" in line] == [
+        "from kedro_azureml_runtime.key_vault import KEY_VAULT_RESOLVER, key_vault_secret"
+    ]
+    assert '    "custom_resolvers": {KEY_VAULT_RESOLVER: key_vault_secret},' in code
     if project.answers["use_mlflow"]:
         assert 'os.environ.setdefault(\n    "MLFLOW_TRACKING_URI"' in settings
+    assert ("needs the kedro-azureml-runtime[keyvault] extra" in settings) != project.answers[
+        "use_key_vault"
+    ]
+
+
+def test_the_key_vault_answer_adds_the_extra_and_a_catalog_example(render_scenario):
+    with_vault, without = render_scenario("mlflow"), render_scenario("defaults")
+
+    assert "${azureml.keyvault:my-vault," in with_vault.read("conf/base/catalog.yml")
+    assert "azureml.keyvault" not in without.read("conf/base/catalog.yml")
+    assert "[keyvault]" not in without.read("pyproject.toml")
+
+
+def test_the_key_vault_answer_adds_the_extra_to_a_requirements_txt_image(render):
+    project = render(
+        execution_mode="docker_image", use_key_vault=True, dependencies_from="requirements.txt"
+    )
+
+    assert f'"kedro-azureml-runtime[keyvault]=={RELEASE}"' in project.read("Dockerfile")
 
 
 def test_rendered_python_is_valid_and_lint_clean(project):

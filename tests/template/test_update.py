@@ -216,3 +216,36 @@ def test_a_release_without_template_changes_moves_only_the_pins(tmp_path):
         '-    "kedro-azureml-deploy==0.1.0",',
         '+    "kedro-azureml-deploy==0.1.1",',
     ]
+
+
+def test_an_update_that_answers_yes_to_key_vault_adds_the_extra_and_keeps_the_users_settings(
+    tmp_path,
+):
+    template = snapshot_template(tmp_path / "template", tag="v0.1.0")
+    project = tmp_path / "my-project"
+    run_copier(
+        "copy", "--trust", "--defaults", "--vcs-ref", "v0.1.0", str(template), str(project),
+        cwd=tmp_path,
+    )  # fmt: skip
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit_all(project, "Start")
+    make_user_edits(project)
+    commit_all(project, "My work")
+    owned_before = user_owned_files(project)
+    release_next_template_version(template)
+
+    run_copier(
+        "update", "--trust", "--defaults", "--skip-answered", "--conflict", "inline",
+        "--data", "use_key_vault=true", "--vcs-ref", "v0.2.0", cwd=project,
+    )  # fmt: skip
+
+    pyproject = (project / "pyproject.toml").read_text()
+    assert '"kedro-azureml-runtime[keyvault]==0.2.0"' in pyproject
+    assert '"kedro-datasets[text-textdataset]>=8"' in pyproject
+    settings = (project / PACKAGE / "settings.py").read_text()
+    assert '"custom_resolvers": {KEY_VAULT_RESOLVER: key_vault_secret}' in settings
+    assert "needs the kedro-azureml-runtime[keyvault] extra" not in settings
+    assert 'DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)' in settings
+    assert user_owned_files(project) == owned_before  # the catalog stays the user's
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["use_key_vault"] is True

@@ -52,13 +52,14 @@ TEMPLATE_QUESTIONS = {
     "image_name": "image_name",
     "example": "example_pipeline",
     "use_mlflow": "use_mlflow",
+    "use_key_vault": "use_key_vault",
     "ci_provider": "ci_provider",
     "kedro_init_version": "kedro_init_version",
     "dependencies_from": "dependencies_from",
     "kedro_azureml_source": "kedro_azureml_source",
     "kedro_azureml_specifier": "kedro_azureml_specifier",
 }
-BOOLEAN_QUESTIONS = frozenset({"example_pipeline", "use_mlflow"})
+BOOLEAN_QUESTIONS = frozenset({"example_pipeline", "use_mlflow", "use_key_vault"})
 YES, NO = frozenset({"y", "yes", "true", "on", "1"}), frozenset({"n", "no", "false", "off", "0"})
 #: How a ``kedro new --config`` file chooses the template and its release.
 TEMPLATE_KEY, REF_KEY = "template_source", "template_ref"  # cookiecutter keeps `template`
