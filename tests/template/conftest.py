@@ -14,6 +14,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from template_testing import SCENARIOS, RenderedProject, snapshot_template
 
+from azure_fake import key_vault_fixtures, tls
+
+# The loopback Key Vault and identity endpoint a built project's step reads a secret from.
+tls_certificate = tls.tls_certificate
+trust_fake = tls.trust_fake
+key_vault = key_vault_fixtures.key_vault
+vault = key_vault_fixtures.vault
+step_env = key_vault_fixtures.step_env
+
 
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:

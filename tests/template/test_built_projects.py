@@ -42,6 +42,7 @@ BUILDS = {
     "image_mlflow": {
         "execution_mode": "docker_image",
         "use_mlflow": True,
+        "use_key_vault": True,
         "ci_provider": "azure_devops",
     },
 }
@@ -223,6 +224,9 @@ def test_the_step_image_holds_the_runtime_and_not_the_deploy_tooling(built, step
     assert "kedro-azureml-deploy" not in installed
     assert "azure-ai-ml" not in installed
     assert ("mlflow" in installed) == built.answers["use_mlflow"]
+    assert ("azure-keyvault-secrets" in installed) == built.answers["use_key_vault"]
+    if not (built.answers["use_mlflow"] or built.answers["use_key_vault"]):
+        assert not [name for name in installed if name.startswith("azure")]
 
 
 def test_a_step_runs_in_the_step_image(built, step_venv, tmp_path):
@@ -247,6 +251,40 @@ def test_a_step_runs_in_the_step_image(built, step_venv, tmp_path):
     hint = run_in(app, kedro, "azureml", "compile", env=path)
     assert hint.returncode != 0
     assert "kedro-azureml-deploy" in hint.stderr, hint.stderr
+
+
+@pytest.mark.parametrize("built", ["image_mlflow"], indirect=True)
+def test_a_step_in_the_step_image_reads_catalog_credentials_from_key_vault(
+    built, step_venv, tmp_path, vault, step_env
+):
+    assert built.answers["use_key_vault"]
+    client_id = "aaaaaaaa-1111-2222-3333-444444444444"
+    vault.set_secret("fakevault", "warehouse-token", "s3cret")
+    app = tmp_path / "app"
+    (app / "conf" / "local").mkdir(parents=True)
+    (app / "src").mkdir()
+    shutil.copy2(built.path / "pyproject.toml", app)
+    shutil.copytree(built.path / "conf" / "base", app / "conf" / "base")
+    with (app / "conf" / "base" / "catalog.yml").open("a") as catalog:
+        catalog.write(
+            "\nwarehouse:\n  type: pickle.PickleDataset\n  filepath: data/warehouse.pickle\n"
+            "  credentials:\n    token: ${azureml.keyvault:fakevault,warehouse-token}\n"
+        )
+    kedro = str(step_venv / "bin" / "kedro")
+    env = {
+        **step_env,
+        "AZURE_CLIENT_ID": client_id,
+        "PATH": f"{step_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+
+    step = run_in(
+        app, kedro, "azureml", "execute", "--node", FIRST_NODE,
+        "--az-output", FIRST_OUTPUT, str(tmp_path / "mnt" / FIRST_OUTPUT), env=env,
+    )  # fmt: skip
+
+    assert step.returncode == 0, describe(["kedro azureml execute"], step)
+    assert [authorized for *_, authorized in vault.secret_requests] == [False, True]
+    assert [request["clientid"] for request in vault.token_requests] == [[client_id]]
 
 
 # Once: a replay with MLflow in every step costs a minute on two cores.
