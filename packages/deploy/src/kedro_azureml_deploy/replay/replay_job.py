@@ -117,7 +117,9 @@ def replay_job(
     bin_folder = python_bin_folder(
         python,
         project_path,
-        notify=lambda line: display_console.print(line, markup=False, highlight=False),
+        notify=lambda line: display_console.print(
+            line, markup=False, highlight=False, soft_wrap=True
+        ),
     )
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     cache = project_cache(project_path) if job.step_reuse else None

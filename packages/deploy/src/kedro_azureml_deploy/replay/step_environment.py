@@ -208,6 +208,52 @@ def environment_identity(bin_folder: Path) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class CachedEnvironment:
+    """A built environment of the cache.
+
+    Attributes:
+        key: its cache key (also its folder's name).
+        path: its folder.
+        mode: what it was built from, ``"uv.lock"`` or ``"requirements.txt"``.
+        size: bytes on disk.
+    """
+
+    key: str
+    path: Path
+    mode: str
+    size: int
+
+
+def cached_environments() -> list[CachedEnvironment]:
+    """The complete environments of the cache, by key."""
+    cache = cache_folder()
+    if not cache.is_dir():
+        return []
+    found = []
+    for folder in sorted(cache.iterdir()):
+        if folder.name.startswith(".") or not _complete(folder):
+            continue
+        try:
+            mode = str(json.loads((folder / IDENTITY_FILE).read_text()).get("mode", ""))
+        except (OSError, ValueError, AttributeError):
+            mode = ""
+        size = sum(f.lstat().st_size for f in folder.rglob("*") if not f.is_dir())
+        found.append(CachedEnvironment(folder.name, folder, mode, size))
+    return found
+
+
+def clear_environments() -> int:
+    """Remove every environment of the cache, each under its build lock (an environment being
+    built now is left to its build); how many were removed."""
+    removed = 0
+    for environment in cached_environments():
+        with _locked(environment.path.with_name(f"{environment.key}.lock")):
+            shutil.rmtree(environment.path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def find_uv() -> str:
     """The ``uv`` next to this interpreter, else on ``PATH``.
 
@@ -289,8 +335,9 @@ def _uv(
     if result.returncode != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
         why = " ".join(lines[-3:])[-400:] or f"exit code {result.returncode}"
+        command = f"uv {args[0]}"
         raise ReplayError(
-            f"could not build the step environment from {source.mode} (uv {args[0]} failed: "
+            f"could not build the step environment from {source.mode} ({command} failed: "
             f"{why}). Fix what uv says (offline: connect to the package index; a lock out of "
             "date: `uv lock`), or pass --python to run the steps in an existing environment "
             "(--python .venv/bin/python: this project's)."
@@ -304,7 +351,7 @@ def _writing_cache(cache: Path) -> Iterator[None]:
     except OSError as exc:
         raise ReplayError(
             f"cannot write the cache of step environments {cache} ({exc.strerror}): set "
-            f"{CACHE_VARIABLE} to a folder you can write, or pass --python to run the steps in "
+            "KEDRO_AZUREML_STEP_ENVS to a folder you can write, or pass --python to run the steps in "
             "an existing environment."
         ) from None
     yield
