@@ -156,12 +156,20 @@ def test_the_environment_is_built_once_and_again_when_the_requirements_change(ow
 
     assert (first.built, again.built, changed.built) == (True, False, True)
     assert again.bin_folder == first.bin_folder != changed.bin_folder
+    # the same distributions, another lock: step reuse keys on the lock, not on what is installed
+    assert environment_digest(first.bin_folder) != environment_digest(changed.bin_folder)
     assert said[0] == "Building the step environment for requirements.txt (once) …"
     assert said[1].startswith("Built the step environment in ")
     assert len(said) == 4  # nothing said when the cache has it
     assert sorted(p.name for p in own_cache.iterdir() if p.is_dir()) == sorted(
         [first.key, changed.key]
     )
+    listing = project.kedro("azureml", "cache", "--step-envs", check=True).stdout
+    assert f"Step environments {own_cache}: 2, " in listing
+    assert first.key in listing and changed.key in listing
+    cleared = project.kedro("azureml", "cache", "--step-envs", "--clear", check=True).stdout
+    assert f"Step environments {own_cache}: removed 2." in cleared
+    assert [p for p in own_cache.iterdir() if p.is_dir()] == []
 
 
 def test_a_moved_environment_keeps_its_identity_and_still_runs(own_cache, tmp_path):
