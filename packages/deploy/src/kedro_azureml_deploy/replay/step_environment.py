@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -131,18 +132,18 @@ def runtime_requirement() -> list[str]:
 
 def environment_key(source: DependencySource, project_path: Path, runtime: Sequence[str]) -> str:
     """The cache key of the environment built from ``source`` with ``runtime`` for this Python."""
-    from kedro_azureml_deploy.replay.fingerprint import file_digest, value_digest
-
-    text = source.file.read_text(errors="replace")
+    content = source.file.read_bytes()
+    text = content.decode(errors="replace")
     parts = {
         "recipe": _RECIPE,
         "mode": source.mode,
-        "file": file_digest(source.file),
+        "file": hashlib.sha256(content).hexdigest(),
         "python": [sys.version, sys.implementation.cache_tag, sys.platform, platform.machine()],
         "runtime": list(runtime),
         "project": str(project_path.resolve()) if _LOCAL_SOURCES.search(text) else None,
     }
-    return f"{source.mode.split('.')[0]}-{value_digest(parts)[:20]}"
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return f"{source.mode.split('.')[0]}-{digest[:20]}"
 
 
 def step_environment(
