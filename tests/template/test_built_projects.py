@@ -187,7 +187,7 @@ def test_kedro_azureml_compile_compiles_the_default_job(built):
     assert str(REPO_ROOT) not in built.read(".azureml-local/compiled/default.yml")
 
 
-def test_kedro_azureml_run_local_replays_the_default_job(built):
+def test_kedro_azureml_run_local_replays_the_default_job(built, shared_step_environments):
     azureml_command_landed(built, "run")
 
     result = built.run("uv", "run", "kedro", "azureml", "run", "-j", "default", "--local")
@@ -195,6 +195,9 @@ def test_kedro_azureml_run_local_replays_the_default_job(built):
     skip_if_not_available("kedro azureml run --local", result)
     assert result.returncode == 0, describe(["kedro azureml run --local"], result)
     assert re.search(r"Run \S+ succeeded", result.stdout), result.stdout
+    # the steps ran in the environment built from the project's uv.lock, kept in the suite's cache
+    assert "No uv.lock nor requirements.txt" not in result.stdout
+    assert list(shared_step_environments.glob("uv-*/bin/kedro")), result.stdout
 
 
 @pytest.fixture(scope="session")

@@ -175,8 +175,10 @@ OUTPUT_OPTION = click.option(
 PYTHON_OPTION = click.option(
     "--python",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Python of the environment the steps run with (default: this one), e.g. a venv built "
-    "like the step image.",
+    help="Python of the environment the steps run with. Default: one built like the step image "
+    "from the project's uv.lock or requirements.txt (without kedro-azureml-deploy), once, in the "
+    "user cache (KEDRO_AZUREML_STEP_ENVS relocates it; `kedro azureml cache --step-envs` shows "
+    "it); this one when the project has neither file.",
 )
 MAX_PARALLEL_OPTION = click.option(
     "--max-parallel",

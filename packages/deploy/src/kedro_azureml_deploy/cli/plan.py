@@ -157,5 +157,11 @@ def _reuse(
 
     if len(names) > 1:
         raise ReplayError("--reuse-from takes one job at a time: pass one -j/--job.")
-    run_id, decisions = forecast_local_run(project, names[0], options, reuse_from=reuse_from)
+    run_id, decisions = forecast_local_run(
+        project,
+        names[0],
+        options,
+        reuse_from=reuse_from,
+        notify=lambda line: click.echo(line, err=True),
+    )
     return run_id, {step: decision.describe() for step, decision in decisions.items()}

@@ -6,7 +6,8 @@ empty output folders and read-only input folders, expands ``${{inputs.*}}`` and
 ``${{outputs.*}}``, and runs each step's command in its own process group with the step's
 environment variables, independent steps in parallel. What cannot cross a step boundary on Azure
 ML cannot cross it here either. It does not reproduce the compute, the environment image (steps
-use a local Python environment) or the download of data assets (they are read from the project's
+use a local Python environment, by default one built like it from the project's lock: see
+``replay.step_environment``) or the download of data assets (they are read from the project's
 local asset cache).
 
     from kedro_azureml_deploy.replay import replay_job

@@ -12,7 +12,8 @@ The replay fingerprints the same things, and what it knows of the step's nodes o
   that read it; and ``parameters``: the digest of each parameter the nodes consume, with the
   step's ``--params`` applied. Parameter files are left out of ``code`` for the same reason;
 - ``interpreter``: the step's Python and the distributions installed in its environment
-  (``importlib.metadata``, asked once per interpreter and process).
+  (``importlib.metadata``, asked once per interpreter and process), or the cache key of the step
+  environment the replay built (the lock's digest, the Python, the runtime's source).
 
 Digests are SHA-256 of the content, never of times: a file rewritten with the same bytes leaves
 the fingerprint as it was.
@@ -97,7 +98,14 @@ def environment_digest(bin_folder: Path) -> str:
     """The digest of the interpreter in ``bin_folder`` and of the distributions installed in its
     environment, asked once per interpreter in a process (one ``python -c`` of about 0.1 s).
 
-    An interpreter that cannot be asked gets a digest of its path only."""
+    A step environment the replay built (``replay.step_environment``) is identified by its cache
+    key instead, wherever it lies, without asking it. An interpreter that cannot be asked gets a
+    digest of its path only."""
+    from kedro_azureml_deploy.replay.step_environment import environment_identity
+
+    key = environment_identity(bin_folder)
+    if key is not None:
+        return text_digest(f"step environment {key}")
     python = next(
         (bin_folder / name for name in ("python", "python3") if (bin_folder / name).exists()),
         bin_folder / "python",

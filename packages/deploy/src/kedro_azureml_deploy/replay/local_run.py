@@ -7,7 +7,7 @@ check already took, so what runs is exactly what Azure ML would get.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +45,8 @@ def run_jobs_locally(
         project: the opened project.
         job_names: jobs of ``azureml.yml``.
         options: command-line additions to every job.
-        python: the interpreter (or environment) whose ``kedro`` the steps run.
+        python: the interpreter (or environment) whose ``kedro`` the steps run; by default one
+            built like the step image (see ``replay.step_environment``).
         max_parallel: how many steps may run at once.
         resume: a run to resume (one job only).
         console: where the replay's display goes.
@@ -101,6 +102,7 @@ def forecast_local_run(
     reuse_from: str = LATEST_RUN,
     python: Path | None = None,
     runs_dir: Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> tuple[str, dict[str, Decision]]:
     """What ``run --local`` of ``job_name`` would reuse and run, before anything runs.
 
@@ -108,6 +110,9 @@ def forecast_local_run(
     against the run ``reuse_from`` (``"latest"``: the most recent run of the job) with
     :func:`~kedro_azureml_deploy.replay.reuse.forecast`: with ``step_reuse: true`` as a new run
     would decide (from the reuse cache), otherwise as ``--resume RUN`` would.
+
+    The steps' environment is the one the run would use (``python``, else the environment built
+    like the step image, built now if need be); ``notify`` receives the line saying so.
 
     Returns:
         The id of the run compared with, and each step's decision in the job's order.
@@ -145,7 +150,7 @@ def forecast_local_run(
     fingerprinter = Fingerprinter(
         snapshot,
         job_reads(project, job),
-        python_bin_folder(python),
+        python_bin_folder(python, project.path, notify=notify),
         project.path.resolve(),
         job_inputs=job.inputs,
     )

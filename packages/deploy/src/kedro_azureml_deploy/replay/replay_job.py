@@ -68,7 +68,9 @@ def replay_job(
         project_path: the Kedro project the job was compiled from (its local data asset cache,
             in image mode its code, and the default place of the runs).
         python: the interpreter, or environment folder, whose ``kedro`` the steps run; by default
-            the environment of the interpreter running this function.
+            an environment built like the project's step image from its ``uv.lock`` or
+            ``requirements.txt`` (once, then cached: see ``replay.step_environment``), or the
+            environment of the interpreter running this function when it has neither.
         max_parallel: how many steps may run at once; by default the number of CPUs.
         resume: the id of an earlier run: its succeeded steps are kept (their outputs are read
             again), every other step runs again on a fresh code snapshot.
@@ -111,7 +113,14 @@ def replay_job(
         raise ReplayError(f"max_parallel is {max_parallel}; allow at least one step at a time.")
     project_path = Path(project_path).resolve()
     job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
-    bin_folder = python_bin_folder(python)
+    display_console = console or _stdout_console()
+    bin_folder = python_bin_folder(
+        python,
+        project_path,
+        notify=lambda line: display_console.print(
+            line, markup=False, highlight=False, soft_wrap=True
+        ),
+    )
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     cache = project_cache(project_path) if job.step_reuse else None
     if resume is not None:
@@ -128,7 +137,6 @@ def replay_job(
     resumed = {
         name: state for name, state in run.steps.items() if state.status is StepStatus.SUCCEEDED
     }
-    display_console = console or _stdout_console()
     display = ReplayDisplay(display_console, project_path)
 
     write_error: RunWriteError | None = None

@@ -13,7 +13,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,14 +58,27 @@ class PreparedStep:
     inputs: Mapping[str, Path]
 
 
-def python_bin_folder(python: Path | None) -> Path:
-    """The folder whose ``kedro`` the steps run: that of ``python`` (an interpreter or an
-    environment folder), or of the interpreter running the replay when ``None``.
+def python_bin_folder(
+    python: Path | None,
+    project_path: Path | None = None,
+    *,
+    notify: Callable[[str], None] | None = None,
+) -> Path:
+    """The folder whose ``kedro`` and ``python`` the steps run: that of ``python`` (an
+    interpreter or an environment folder); when ``None``, that of the environment built like
+    ``project_path``'s step image (see ``replay.step_environment``, built once and cached), or of
+    the interpreter running the replay when there is no ``project_path``. ``notify`` receives
+    the line saying that the environment is being built, or why it is the laptop's.
 
     Raises:
-        ReplayError: ``python`` does not exist or its environment has no ``kedro``.
+        ReplayError: ``python`` does not exist or its environment has no ``kedro``, or the step
+            environment cannot be built.
     """
     if python is None:
+        if project_path is not None:
+            from kedro_azureml_deploy.replay.step_environment import step_environment
+
+            return step_environment(project_path, notify=notify).bin_folder
         return Path(sys.executable).absolute().parent
     path = python.expanduser().absolute()
     if path.is_dir():
