@@ -113,6 +113,20 @@ def test_kedro_starter_list_shows_the_azureml_starter(tmp_path):
     assert yaml.safe_load(listed) == {"azureml": {"template_path": str(STARTER_DIR)}}
 
 
+#: The keys the starter asked in its first release: Kedro refuses a ``--config`` file lacking an
+#: asked key, so asking one more would break every config file users have written.
+FIRST_RELEASE_PROMPTS = {
+    "project_name", "python_version", "execution_mode", "azure_subscription_id",
+    "azure_resource_group", "azure_workspace", "azure_compute_cluster", "example", "use_mlflow",
+    "ci_provider",
+}  # fmt: skip
+
+
+def test_a_config_file_of_the_first_release_still_answers_every_asked_key():
+    assert set(PROMPTS) <= FIRST_RELEASE_PROMPTS
+    assert set(DEFAULTS) >= FIRST_RELEASE_PROMPTS  # later keys are answers a config file may give
+
+
 def test_the_starter_answers_every_question_of_the_template_with_its_defaults():
     questions = {name: spec for name, spec in QUESTIONS.items() if not name.startswith("_")}
     # every question but `adopt` (a new project is never an adopted one) is an answer of the
