@@ -162,6 +162,12 @@ rating_plot:
     filepath: 08_reporting/rating_plot.png
 """
 
+#: What a starter adds to the requirements.txt of `kedro new`: the step image and the replay's
+#: step environment install only these, so a dataset or node import left out fails the replay.
+STARTER_REQUIREMENTS = (
+    "kedro-datasets[pandas-csvdataset,pandas-parquetdataset,matplotlib-matplotlibdataset]\n"
+)
+
 COMPANIES_CSV = "company_id,rating\n1,90%\n2,75%\n3,60%\n4,95%\n"
 
 
@@ -179,6 +185,8 @@ def new_starter_project(parent: Path) -> Path:
     (project / "conf/base/catalog.yml").write_text(STARTER_CATALOG)
     (project / "conf/base/parameters.yml").write_text("seed: 42\n")
     (project / "conf/local/credentials.yml").write_text("warehouse:\n  password: s3cr3t\n")
+    requirements = project / "requirements.txt"  # what the starter's nodes and catalog import
+    requirements.write_text(requirements.read_text() + STARTER_REQUIREMENTS)
     raw = project / "data" / "01_raw"
     raw.mkdir(parents=True, exist_ok=True)
     (raw / "companies.csv").write_text(COMPANIES_CSV)
