@@ -62,9 +62,12 @@ def test_a_chain_passes_data_through_output_folders_and_records_the_run(make_pro
     relative_log = f".azureml-local/runs/{report.run_id}/node_1/step.log"
     assert relative_log in result.output
     assert f"Run {report.run_id} succeeded." in result.output
-    # Off a terminal: the run id first, then one plain line per step start and end, in order.
+    # Off a terminal: the run id first (after the notice that this project, with neither uv.lock
+    # nor requirements.txt, runs its steps in this environment), then one plain line per step
+    # start and end, in order.
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"Replaying train as run {report.run_id}: 3 steps")
+    assert lines[0].startswith("No uv.lock nor requirements.txt in ")
+    assert lines[1].startswith(f"Replaying train as run {report.run_id}: 3 steps")
     progress = [line.split("] ", 1)[1] for line in lines if line.startswith("[")]
     expected = []
     for name in ("node_0", "node_1", "node_2"):
