@@ -9,6 +9,7 @@ self-signed certificate through ``REQUESTS_CA_BUNDLE``.
 from __future__ import annotations
 
 import json
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -132,3 +133,18 @@ def azure_project(
         return AzureProject(files=files, project=open_project(files.path, env=env))
 
     return make
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Ctrl+C (SIGINT) raises ``KeyboardInterrupt`` in this process, as in a terminal.
+
+    A process started in the background by a shell without job control (``cmd &`` in a script,
+    some CI runners) inherits SIGINT ignored, and Python then installs no handler for it: a test
+    that sends itself SIGINT would wait for the hang to end instead of being interrupted.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

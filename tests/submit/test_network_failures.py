@@ -244,7 +244,7 @@ def test_storage_that_resets_during_the_file_uploads_ends_the_upload(
 
 @pytest.mark.slow
 def test_ctrl_c_during_job_creation_says_what_exists(
-    fake_azure, azure_project, credential, small_limits, monkeypatch
+    fake_azure, azure_project, credential, small_limits, monkeypatch, ctrl_c
 ):
     monkeypatch.setenv("KEDRO_AZUREML_READ_TIMEOUT", "30")
     project = azure_project(fake_azure.base_url).project
@@ -272,7 +272,7 @@ def test_ctrl_c_during_job_creation_says_what_exists(
 
 @pytest.mark.slow
 def test_ctrl_c_before_anything_is_sent_says_nothing_exists(
-    fake_azure, azure_project, credential, small_limits
+    fake_azure, azure_project, credential, small_limits, ctrl_c
 ):
     project = azure_project(fake_azure.base_url).project
     fake_azure.hang(

@@ -360,7 +360,7 @@ def test_schedule_commands_create_list_disable_delete(fake_azure, azure_project,
 
 @pytest.mark.slow
 def test_run_interrupted_by_ctrl_c_prints_one_line_of_what_exists(
-    fake_azure, azure_project, signed_in
+    fake_azure, azure_project, signed_in, ctrl_c
 ):
     import signal
 
