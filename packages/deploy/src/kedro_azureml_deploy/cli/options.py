@@ -244,8 +244,15 @@ NO_REUSE_OPTION = click.option(
     is_flag=True,
     help="Run every step: keep none on --resume, take none from the reuse cache (step_reuse).",
 )
+COLD_OPTION = click.option(
+    "--cold",
+    is_flag=True,
+    help="Start every step as a new interpreter, as Azure ML does, instead of forking it from a "
+    "process that imported Kedro once (to debug import-time side effects, native libraries that "
+    "are not fork-safe, or to measure real start-up).",
+)
 #: The options of a local replay (``run --local``, ``replay``).
-REPLAY_OPTIONS = (PYTHON_OPTION, MAX_PARALLEL_OPTION, RESUME_OPTION, NO_REUSE_OPTION)
+REPLAY_OPTIONS = (PYTHON_OPTION, MAX_PARALLEL_OPTION, RESUME_OPTION, NO_REUSE_OPTION, COLD_OPTION)
 
 WORKSPACE_OPTION = click.option(
     "-w",

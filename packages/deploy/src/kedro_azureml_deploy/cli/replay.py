@@ -24,6 +24,7 @@ def replay(
     max_parallel: int | None,
     resume: str | None,
     no_reuse: bool,
+    cold: bool,
 ) -> None:
     """Replay a compiled pipeline job YAML on this machine, step by step, as Azure ML would.
 
@@ -41,6 +42,7 @@ def replay(
         resume=resume,
         inputs=inputs,
         reuse=not no_reuse,
+        warm=not cold,
     )
     if not report.ok:
         raise ReplayError(f"replay {report.status} (run {report.run_id}).")

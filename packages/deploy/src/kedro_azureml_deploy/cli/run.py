@@ -49,6 +49,7 @@ def run(
     max_parallel: int | None,
     resume: str | None,
     no_reuse: bool,
+    cold: bool,
 ) -> None:
     """Compile job(s) of azureml.yml and run them: on Azure ML, or on this machine with --local.
 
@@ -58,10 +59,12 @@ def run(
     submit_only = {"-w/--workspace": workspace, "--wait": wait, "--dry-run": dry_run}
     submit_only |= {"--interactive": interactive, "--on-job-scheduled": on_job_scheduled}
     local_only = {"--python": python, "--max-parallel": max_parallel, "--resume": resume}
-    local_only["--no-reuse"] = no_reuse
+    local_only |= {"--no-reuse": no_reuse, "--cold": cold}
     if local:
         _reject(submit_only, "apply to a submission to Azure ML, not to --local")
-        _replay_locally(metadata, jobs, options, python, max_parallel, resume, reuse=not no_reuse)
+        _replay_locally(
+            metadata, jobs, options, python, max_parallel, resume, reuse=not no_reuse, warm=not cold
+        )
         return
     _reject(local_only, "apply to --local only")
     project, names = open_jobs(metadata, jobs, options)
@@ -92,6 +95,7 @@ def _replay_locally(
     resume: str | None,
     *,
     reuse: bool,
+    warm: bool,
 ) -> None:
     from kedro_azureml_deploy.errors import ReplayError
     from kedro_azureml_deploy.replay.local_run import run_jobs_locally
@@ -105,6 +109,7 @@ def _replay_locally(
         max_parallel=max_parallel,
         resume=resume,
         reuse=reuse,
+        warm=warm,
     )
     failed = [
         f"{name} ({report.status}, run {report.run_id})"

@@ -3,21 +3,28 @@
 Each job is compiled (and checked by ``doctor``) once, written where the project's local runs live
 (``.azureml-local/compiled/<job>.yml``), then replayed from that file with the code snapshot the
 check already took, so what runs is exactly what Azure ML would get.
+
+The warm starter (``replay.warm_starts``) starts before the first compile when the steps'
+environment is already built, so that its imports overlap the compile; it runs in a temporary
+folder, so a job the checks refuse leaves nothing new in the project, and its log is copied into
+``.azureml-local/`` once a job is accepted.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.compiler.plan import plan_of
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.local_folder import ignored_folder
+from kedro_azureml_deploy.local_folder import LOCAL_FOLDER, ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
 from kedro_azureml_deploy.replay.replay_job import replay_job
 from kedro_azureml_deploy.replay.step_reads import job_reads
+from kedro_azureml_deploy.replay.warm_starts import LOG_NAME
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,6 +33,7 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.project import KedroProject
     from kedro_azureml_deploy.replay.report import ReplayReport
     from kedro_azureml_deploy.replay.reuse import Decision
+    from kedro_azureml_deploy.replay.warm_starts import StepStarter
 
 
 def run_jobs_locally(
@@ -38,6 +46,7 @@ def run_jobs_locally(
     resume: str | None = None,
     console: Console | None = None,
     reuse: bool = True,
+    warm: bool = True,
 ) -> list[ReplayReport]:
     """Compile each job of ``job_names`` and replay it locally, one job after the other.
 
@@ -51,6 +60,8 @@ def run_jobs_locally(
         resume: a run to resume (one job only).
         console: where the replay's display goes.
         reuse: ``False`` (``--no-reuse``) runs every step, on ``resume`` too.
+        warm: fork the steps from a warm starter; ``False`` (``--cold``) starts each as a new
+            interpreter.
 
     Returns:
         One report per job, in order; a job that fails does not stop the next ones.
@@ -62,32 +73,97 @@ def run_jobs_locally(
     if resume and len(job_names) > 1:
         raise ReplayError("--resume takes one job at a time: pass one -j/--job.")
     reports = []
-    for name in job_names:
-        target = default_output_path(project.path, name)
-        compiled = compile_project_job(project, name, options, output=target)
-        ignored_folder(target.parent)
-        compiled.write(target)
-        snapshot = (
-            project.code_snapshot(compiled.code_directory)
-            if compiled.code_directory is not None
-            else None
-        )
-        reads = job_reads(project, read_compiled_file(target))
-        reports.append(
-            replay_job(
-                target,
-                project_path=project.path,
-                python=python,
-                max_parallel=max_parallel,
-                resume=resume,
-                console=console,
-                snapshot=snapshot,
-                plan=plan_of(compiled).to_dict(),
-                reads=reads,
-                reuse=reuse,
+    starter = _early_starter(project.path, python, console) if warm else None
+    try:
+        for name in job_names:
+            reports.append(
+                _run_job_locally(
+                    project,
+                    name,
+                    options,
+                    python=python,
+                    max_parallel=max_parallel,
+                    resume=resume,
+                    console=console,
+                    reuse=reuse,
+                    warm=warm,
+                    starter=starter,
+                )
             )
-        )
+    finally:
+        if starter is not None:
+            starter.close()
+            if (project.path / LOCAL_FOLDER / LOG_NAME).is_file():  # copied once a job passed
+                starter.copy_log(project.path / LOCAL_FOLDER)
+            shutil.rmtree(starter.folder, ignore_errors=True)
     return reports
+
+
+def _run_job_locally(
+    project: KedroProject,
+    name: str,
+    options: CompileOptions,
+    *,
+    python: Path | None,
+    max_parallel: int | None,
+    resume: str | None,
+    console: Console | None,
+    reuse: bool,
+    warm: bool,
+    starter: StepStarter | None,
+) -> ReplayReport:
+    """Compile job ``name``, check it, and replay it (see :func:`run_jobs_locally`)."""
+    target = default_output_path(project.path, name)
+    compiled = compile_project_job(project, name, options, output=target)
+    ignored_folder(target.parent)
+    compiled.write(target)
+    if starter is not None:
+        starter.copy_log(project.path / LOCAL_FOLDER)
+    snapshot = (
+        project.code_snapshot(compiled.code_directory)
+        if compiled.code_directory is not None
+        else None
+    )
+    reads = job_reads(project, read_compiled_file(target))
+    return replay_job(
+        target,
+        project_path=project.path,
+        python=python,
+        max_parallel=max_parallel,
+        resume=resume,
+        console=console,
+        snapshot=snapshot,
+        plan=plan_of(compiled).to_dict(),
+        reads=reads,
+        reuse=reuse,
+        warm=warm,
+        starter=starter,
+    )
+
+
+def _early_starter(
+    project_path: Path, python: Path | None, console: Console | None
+) -> StepStarter | None:
+    """A warm starter started now, in a temporary folder, when the steps' environment needs no
+    build (nothing is built before the job passes its checks); ``None`` otherwise: the replay
+    starts one after."""
+    from kedro_azureml_deploy.replay.step_environment import built_bin_folder
+    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+    from kedro_azureml_deploy.replay.warm_starts import early_starter
+
+    try:
+        folder = python_bin_folder(python) if python is not None else built_bin_folder(project_path)
+    except ReplayError:  # the replay says so, after the checks
+        return None
+    if folder is None:
+        return None
+    from rich.console import Console
+
+    shown = console or Console()
+    return early_starter(
+        folder,
+        notify=lambda line: shown.print(line, markup=False, highlight=False, soft_wrap=True),
+    )
 
 
 #: ``reuse_from`` naming the most recent run of the job.

@@ -4,7 +4,7 @@ would (see the package docstring for what is reproduced)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from kedro_azureml_deploy.replay.step_reads import JobReads
+    from kedro_azureml_deploy.replay.warm_starts import StepStarter
     from kedro_azureml_deploy.snapshot.code_snapshot import CodeSnapshot
 
 #: Where runs are kept, relative to the project, unless ``runs_dir`` says otherwise.
@@ -60,6 +61,8 @@ def replay_job(
     inputs: Mapping[str, Any] | None = None,
     reads: JobReads | None = None,
     reuse: bool = True,
+    warm: bool = True,
+    starter: StepStarter | None = None,
 ) -> ReplayReport:
     """Replay the compiled pipeline job ``job_file`` locally, each step in its own process.
 
@@ -92,6 +95,11 @@ def replay_job(
             fingerprint is unchanged, and with ``settings.force_rerun: false`` in the job
             (``step_reuse: true``) a step whose fingerprint an earlier run stored in the reuse
             cache gets those outputs instead of running (see ``replay.reuse``).
+        warm: fork each step from a starter that imported Kedro and the runtime once (see
+            ``replay.warm_starts``); ``False`` (``--cold``) starts every step as a new
+            interpreter, as Azure ML does.
+        starter: a starter already started (``run --local`` starts one before compiling); used
+            when it runs the steps' environment, else one is started here. The caller closes it.
 
     Returns:
         The run's report. A stop signal (SIGINT, SIGTERM) interrupts the run rather than raising:
@@ -114,13 +122,7 @@ def replay_job(
     project_path = Path(project_path).resolve()
     job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
     display_console = console or _stdout_console()
-    bin_folder = python_bin_folder(
-        python,
-        project_path,
-        notify=lambda line: display_console.print(
-            line, markup=False, highlight=False, soft_wrap=True
-        ),
-    )
+    bin_folder = python_bin_folder(python, project_path, notify=_printer(display_console))
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     cache = project_cache(project_path) if job.step_reuse else None
     if resume is not None:
@@ -138,6 +140,14 @@ def replay_job(
         name: state for name, state in run.steps.items() if state.status is StepStatus.SUCCEEDED
     }
     display = ReplayDisplay(display_console, project_path)
+    own_starter = None
+    if not warm:
+        starter = None
+    elif starter is None or starter.bin_folder != bin_folder:
+        from kedro_azureml_deploy.replay.warm_starts import StepStarter, steps_base_environment
+
+        own_starter = StepStarter(bin_folder, run.path, notify=_printer(display_console))
+        starter = own_starter.start(steps_base_environment(bin_folder))
 
     write_error: RunWriteError | None = None
     recorded = True
@@ -192,10 +202,13 @@ def replay_job(
                     stop=stop,
                     tracking=tracking,
                     reuse=step_reuse,
+                    starter=starter,
                 ).run()
         except RunWriteError as exc:  # the engine stopped every step before raising it
             write_error = exc
         finally:
+            if own_starter is not None:
+                own_starter.close()
             interrupted = stop.received is not None or write_error is not None
             run.status = _run_status(run, interrupted=interrupted)
             run.ended_at, run.replay_pid = now_iso(), None
@@ -339,6 +352,11 @@ def process_group_alive(group: int) -> bool:
         if fields[2] == str(group) and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
             return True
     return False
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    """Print one line of the replay's as it is: no markup, no highlighting, no wrapping."""
+    return lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _stdout_console() -> Console:

@@ -46,6 +46,7 @@ from kedro_azureml_deploy.replay.stop_signals import StopSignals
 if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.mlflow_runs import ReplayTracking
     from kedro_azureml_deploy.replay.reuse import Decision, ReplayReuse
+    from kedro_azureml_deploy.replay.warm_starts import StepStarter
 
 POLL_SECONDS = 0.05
 LOG_PREFIX = "[kedro-azureml replay]"
@@ -82,6 +83,8 @@ class StepEngine:
         reuse: fingerprints each step when it is ready, and decides whether it is reused (its
             ``succeeded`` state on ``--resume``, or the reuse cache) or runs. Without it, steps
             that have ``succeeded`` are kept as they are.
+        starter: the warm starter that forks each step whose command allows it (see
+            ``replay.warm_starts``); ``None`` starts every step as a new interpreter.
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class StepEngine:
         stop: StopSignals,
         tracking: ReplayTracking | None = None,
         reuse: ReplayReuse | None = None,
+        starter: StepStarter | None = None,
     ) -> None:
         self._job = job
+        self._starter = starter
         self._reuse = reuse
         self._decisions: dict[str, tuple[Decision, dict[str, object]]] = {}
         self._tracking = tracking
@@ -216,9 +221,23 @@ class StepEngine:
         try:
             with writing(f"the log of step {step.name}", log_path):
                 log_path.touch()
-            process = StepProcess.start(
-                prepared.command, cwd=prepared.cwd, env=env, log_path=log_path, timeout=step.timeout
-            )
+            process = None
+            if self._starter is not None:
+                process = self._starter.start_step(
+                    prepared.command,
+                    cwd=prepared.cwd,
+                    env=env,
+                    log_path=log_path,
+                    timeout=step.timeout,
+                )
+            if process is None:
+                process = StepProcess.start(
+                    prepared.command,
+                    cwd=prepared.cwd,
+                    env=env,
+                    log_path=log_path,
+                    timeout=step.timeout,
+                )
         except RunWriteError:
             raise
         except OSError as exc:  # no process could be started (out of processes or memory)

@@ -199,6 +199,21 @@ def step_environment(
     return StepEnvironment(target / "bin", key=key, built=True)
 
 
+def built_bin_folder(project_path: Path) -> Path | None:
+    """The bin folder :func:`step_environment` returns for ``project_path`` when it has nothing
+    to build (the environment is in the cache, or the project has neither file: the laptop's),
+    else ``None``; builds nothing, writes nothing, says nothing."""
+    project_path = Path(project_path).resolve()
+    source = dependency_source(project_path)
+    if source is None:
+        return Path(sys.executable).absolute().parent
+    try:
+        target = cache_folder() / environment_key(source, project_path, runtime_requirement())
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        return None
+    return target / "bin" if _complete(target) else None
+
+
 def environment_identity(bin_folder: Path) -> str | None:
     """The key of the built step environment whose bin folder is ``bin_folder``, ``None`` when
     it is not one."""

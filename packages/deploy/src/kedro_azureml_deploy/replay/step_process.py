@@ -32,7 +32,7 @@ class StepProcess:
         timed_out: the step ran past its timeout and was stopped.
     """
 
-    def __init__(self, popen: subprocess.Popen[bytes], timeout: float | None) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes] | None, timeout: float | None) -> None:
         self._popen = popen
         self.started = time.monotonic()
         self._deadline = None if timeout is None else self.started + timeout
@@ -54,7 +54,7 @@ class StepProcess:
         Raises:
             OSError: ``log_path`` cannot be opened, or the process cannot be started.
         """
-        watch_fd = _replay_watch_fd()
+        watch_fd = replay_watch_fd()
         with log_path.open("ab") as log:
             popen = subprocess.Popen(
                 [sys.executable, "-I", "-S", step_supervisor.__file__, str(watch_fd), command],
@@ -71,11 +71,13 @@ class StepProcess:
     @property
     def pid(self) -> int:
         """The step's supervisor, leader of its process group."""
+        assert self._popen is not None
         return self._popen.pid
 
     @property
     def process_group(self) -> int:
         """The step's process group: every process of the step, until one leaves it."""
+        assert self._popen is not None
         return self._popen.pid
 
     def poll(self) -> int | None:
@@ -84,7 +86,7 @@ class StepProcess:
         Also enforces the timeout: past it, the step is stopped (SIGTERM to its group, SIGKILL
         after ``STOP_GRACE_SECONDS``) and ``timed_out`` is set.
         """
-        code = self._popen.poll()
+        code = self._ended()
         if code is not None:
             self._signal_group(signal.SIGKILL)  # what the command left behind
             return code
@@ -103,15 +105,20 @@ class StepProcess:
             self._stop_requested = time.monotonic()
             self._signal_group(signal.SIGTERM)
 
+    def _ended(self) -> int | None:
+        """The command's exit code (minus the signal that killed it) once it ended."""
+        assert self._popen is not None
+        return self._popen.poll()
+
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
-            os.killpg(self._popen.pid, signum)
+            os.killpg(self.process_group, signum)
 
 
 _watch_pipe: tuple[int, int, int] | None = None  # (owner pid, read end, write end)
 
 
-def _replay_watch_fd() -> int:
+def replay_watch_fd() -> int:
     """The read end of this process's supervision pipe (see :mod:`.step_supervisor`).
 
     The write end stays open, never written, for the life of this process, and no child inherits

@@ -48,6 +48,17 @@ def supervise(watch_fd: int, command: str) -> int:
             os.execv("/bin/sh", ["/bin/sh", "-c", command])
         finally:
             os._exit(127)
+    return watch(watch_fd, child)
+
+
+def watch(watch_fd: int, child: int) -> int:
+    """Wait for ``child`` (a process of this group) to end, killing the whole group when
+    ``watch_fd`` reports that the replay is gone; the warm starter's step leaders
+    (:mod:`.step_starter`) wait for their step with it too.
+
+    Returns:
+        The child's wait status, as ``os.waitpid`` gives it.
+    """
     while True:
         readable, _, _ = select.select([watch_fd], [], [], CHECK_SECONDS)
         if readable:  # the replay's end of the pipe is closed: it died

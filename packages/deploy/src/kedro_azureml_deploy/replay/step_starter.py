@@ -1,0 +1,225 @@
+"""The warm starter: one process per replay, in the step environment, that has imported Kedro
+and the runtime once and forks a fresh process for each step (see :mod:`.warm_starts`).
+
+Run as a script by the step environment's own interpreter, ``python -P step_starter.py WATCH_FD
+CONTROL_FD``, never imported there: the step environment holds what a step image holds
+(Kedro, kedro-azureml-runtime, the project's dependencies) and not this package, so the file
+imports the standard library only at its top, Kedro and the runtime inside :func:`warm_up`, and
+its sibling :mod:`.step_supervisor` by path. ``-P`` keeps this file's folder off ``sys.path``
+(its siblings' names, ``snapshot``, ``display``, would shadow installed modules); ``-I`` is not
+used because a cold step honours ``PYTHONPATH`` and the user site as well, and so must the starter.
+Why not in the runtime package: the starter is the replay's machinery, versioned with the
+engine that talks to it, and a step image has no use for it.
+
+Protocol, over the Unix socket ``CONTROL_FD`` (the replay holds the other end):
+
+- the starter writes ``ready\\n`` once warmed up, or exits with the reason on stderr;
+- for each step the replay sends one byte with a new socket attached (``SCM_RIGHTS``), after
+  writing the step's request into that socket: a 4-byte big-endian length and a JSON object
+  ``{"argv", "cwd", "env", "log"}``;
+- the starter forks the step's *leader*, which starts a new session (its process group is the
+  step's, as a cold step's supervisor's is), writes ``pid <pid>\\n`` on the step's socket, forks
+  the step process itself and waits for it like :func:`.step_supervisor.watch`; it writes
+  ``status <wait status>\\n`` when the step ends, then exits as the step did. A leader that dies
+  without writing its status was killed with SIGKILL (it ignores SIGINT and SIGTERM).
+
+The starter ends when the replay closes its end of the control socket, or dies (``WATCH_FD``,
+the replay's supervision pipe, becomes readable). Steps already started are their leaders'
+business, and end with the replay like cold ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+#: Seconds between two reaps of ended leaders while no request comes.
+REAP_SECONDS = 0.5
+READY = b"ready\n"
+
+
+def warm_up() -> None:
+    """Import what every step imports before it reads anything of its project: Kedro's CLI and
+    the commands of its plugins, the session, runners, config and io, and the runtime's
+    ``execute``. None of these reads the project or the step's environment at import."""
+    import kedro.config
+    import kedro.framework.cli
+    import kedro.framework.session
+    import kedro.io
+    import kedro.runner  # noqa: F401
+    from kedro.framework.cli.utils import load_entry_points
+
+    for group in ("global", "project"):
+        load_entry_points(group)
+    import kedro_azureml_runtime.execute
+    import kedro_azureml_runtime.runner  # noqa: F401
+
+
+def serve(watch_fd: int, control: socket.socket) -> dict[str, Any] | None:
+    """Answer requests until the replay ends; in a forked step process, return its request."""
+    while True:
+        _reap()
+        readable, _, _ = select.select([control, watch_fd], [], [], REAP_SECONDS)
+        if watch_fd in readable:
+            return None
+        if control not in readable:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1, 1)
+        except OSError:
+            return None
+        if not data:
+            return None
+        if not fds:
+            continue
+        step = socket.socket(fileno=fds[0])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:  # the step's leader
+            control.close()
+            return _lead(watch_fd, step)
+        step.close()
+
+
+def _lead(watch_fd: int, step: socket.socket) -> dict[str, Any] | None:
+    """Become the leader of a new session, fork the step process and follow it. Returns the
+    request in the step process; the leader itself never returns."""
+    status = 1 << 8
+    try:
+        os.setsid()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+        request = _read_request(step)
+        step.sendall(f"pid {os.getpid()}\n".encode())
+        child = os.fork()
+        if child == 0:
+            step.close()
+            os.close(watch_fd)
+            return request
+        status = _supervisor().watch(watch_fd, child)
+        step.sendall(f"status {status}\n".encode())
+    except BaseException as exc:  # the leader reports, it never raises
+        _say(f"step leader: {exc!r}")
+    _supervisor().exit_as(status)
+    os._exit(1)
+
+
+def _read_request(step: socket.socket) -> dict[str, Any]:
+    (length,) = struct.unpack(">I", _read_exactly(step, 4))
+    return json.loads(_read_exactly(step, length))
+
+
+def _read_exactly(step: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = step.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the replay closed the step's socket")
+        data += chunk
+    return data
+
+
+def become_step(request: dict[str, Any]) -> None:
+    """Turn this forked process into the step, as a cold start would set it up: the default
+    signal handlers of a new interpreter, stdin from ``/dev/null``, stdout and stderr to the
+    step's log, exactly the step's environment and working copy, no other open file, and the
+    command line of ``kedro``."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_IGN)  # as Python sets them at start-up
+    null = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.closerange(3, _max_fd())
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = list(request["argv"])
+    sys.dont_write_bytecode = "PYTHONDONTWRITEBYTECODE" in os.environ
+
+
+def kedro_main() -> Any:
+    """The ``kedro`` console script's function, as the step environment's ``kedro`` runs it."""
+    from importlib.metadata import entry_points
+
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "kedro"][:1]
+    return script.load()()
+
+
+def _say(line: str) -> None:
+    """One line on stderr (the starter's log; the replay shows the last one)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _max_fd() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        return 1024
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+_SUPERVISOR: ModuleType | None = None
+
+
+def _supervisor() -> ModuleType:
+    """:mod:`.step_supervisor`, loaded from this file's folder (this package is not importable
+    in the step environment)."""
+    global _SUPERVISOR
+    if _SUPERVISOR is None:
+        path = Path(__file__).with_name("step_supervisor.py")
+        spec = importlib.util.spec_from_file_location("_kedro_azureml_step_supervisor", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _SUPERVISOR = module
+    return _SUPERVISOR
+
+
+def main(watch_fd: int, control_fd: int) -> dict[str, Any] | None:
+    """Warm up, say so, and serve; returns a step's request in a step process."""
+    control = socket.socket(fileno=control_fd)
+    _supervisor()
+    try:
+        warm_up()
+    except Exception as exc:  # the reason goes to the replay in one line
+        _say(f"cannot import Kedro and the runtime: {exc!r}")
+        sys.exit(3)
+    if threading.active_count() > 1:  # forking a process with threads may deadlock its copy
+        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
+        _say(f"an import started a thread ({names}); forking is unsafe")
+        sys.exit(3)
+    control.sendall(READY)
+    return serve(watch_fd, control)
+
+
+if __name__ == "__main__":
+    step_request = main(int(sys.argv[1]), int(sys.argv[2]))
+    if step_request is None:
+        sys.exit(0)
+    become_step(step_request)
+    del step_request
+    sys.exit(kedro_main())

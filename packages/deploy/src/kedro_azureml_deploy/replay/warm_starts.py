@@ -1,0 +1,330 @@
+"""Warm step starts: each step a fresh process forked from one that imported Kedro already.
+
+A cold step is a new interpreter that imports Kedro, its plugins' commands and the runtime
+before it reads anything of its project: 1 to 2.5 s per step, most of a small step's time. The
+replay instead starts, once, a *starter* (:mod:`.step_starter`) with the step environment's own
+interpreter (the ``python`` of the bin folder the steps run, never this one), which imports them
+and forks one process per step on request. Each step process is set up as a cold step is (its own
+session and process group led by a supervisor that ends the group with the replay, its working
+copy, exactly its environment, stdin from ``/dev/null``, stdout and stderr to its log) and runs
+the same ``kedro azureml execute`` command line; its session, hooks, catalog and outputs are its
+own, and nothing one step changes in memory reaches another: each is a copy of the starter,
+which runs no step.
+
+A step starts cold instead when its command is not a plain ``kedro azureml execute`` (a user's
+command, shell syntax, another ``kedro`` first on ``PATH``) or sets an interpreter variable
+(``PYTHON*``) the starter was not started with. When the starter cannot start or dies, every
+later step starts cold, with one line saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from kedro_azureml_deploy.replay import step_starter
+from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
+from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
+
+#: Seconds the starter may take to import Kedro and the runtime before steps start cold.
+READY_SECONDS = 120.0
+#: Seconds a step's leader may take to say it started.
+LEADER_SECONDS = 10.0
+LOG_NAME = "step-starter.log"
+_EXECUTE = ["kedro", "azureml", "execute"]
+#: What makes a command more than one simple command for ``/bin/sh``, outside quotes.
+_SHELL_SYNTAX = set("$`;&|<>()*?[]{}~#!\n")
+
+
+def execute_arguments(command: str, cwd: Path) -> list[str] | None:
+    """The arguments of ``command`` when it is a plain ``kedro azureml execute ...`` (after an
+    image job's ``cd <working copy> &&``), ``None`` when only a shell can run it."""
+    prefix = IMAGE_WORKDIR_PREFIX.match(command)
+    if prefix is not None:
+        if shlex.split(prefix["workdir"]) != [str(cwd)]:
+            return None
+        command = command[prefix.end() :]
+    if _has_shell_syntax(command):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    return words if words[:3] == _EXECUTE else None
+
+
+def _has_shell_syntax(command: str) -> bool:
+    quote = None
+    escaped = False
+    for char in command:
+        if escaped:
+            escaped = False
+        elif quote == "'":
+            quote = None if char == "'" else quote
+        elif char == "\\":
+            escaped = True
+        elif quote == '"':
+            if char in "$`":
+                return True
+            quote = None if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        elif char in _SHELL_SYNTAX:
+            return True
+    return False
+
+
+def _python_variables(env: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in env.items() if key.startswith("PYTHON")}
+
+
+class WarmStepProcess(StepProcess):
+    """A step forked by the starter, followed through its leader's socket; same interface as
+    :class:`StepProcess` (its ``pid`` and ``process_group`` are the leader's)."""
+
+    def __init__(self, channel: socket.socket, leader: int, timeout: float | None) -> None:
+        super().__init__(None, timeout)
+        self._channel = channel
+        self._leader = leader
+        self._buffer = b""
+        self._exit_code: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self._leader
+
+    @property
+    def process_group(self) -> int:
+        return self._leader
+
+    def _ended(self) -> int | None:
+        if self._exit_code is not None:
+            return self._exit_code
+        while select.select([self._channel], [], [], 0)[0]:
+            try:
+                chunk = self._channel.recv(4096)
+            except OSError:
+                chunk = b""
+            if not chunk:  # the leader died without a word: only SIGKILL does that
+                self._exit_code = self._status_line() or -signal.SIGKILL
+                break
+            self._buffer += chunk
+            if (code := self._status_line()) is not None:
+                self._exit_code = code
+                break
+        if self._exit_code is not None:
+            self._channel.close()
+        return self._exit_code
+
+    def _status_line(self) -> int | None:
+        match = re.search(rb"^status (-?\d+)$", self._buffer, re.MULTILINE)
+        return os.waitstatus_to_exitcode(int(match[1])) if match else None
+
+
+class StepStarter:
+    """The replay's starter process (see the module docstring).
+
+    Args:
+        bin_folder: the step environment's bin folder; its ``python`` runs the starter.
+        folder: where the starter runs and writes its log (:data:`LOG_NAME`).
+        notify: receives the one line saying that steps start cold from now on, and why.
+    """
+
+    def __init__(
+        self,
+        bin_folder: Path,
+        folder: Path,
+        *,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.bin_folder = Path(bin_folder)
+        self.folder = Path(folder)
+        self.log_path = self.folder / LOG_NAME
+        self._notify = notify or (lambda _line: None)
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._ready = False
+        self.failure: str | None = None
+        self._env: dict[str, str] = {}
+
+    @property
+    def python(self) -> Path:
+        """The interpreter the starter runs: the step environment's."""
+        return self.bin_folder / "python"
+
+    @property
+    def pid(self) -> int | None:
+        """The starter's process id, ``None`` before :meth:`start` or when it could not start."""
+        return None if self._popen is None else self._popen.pid
+
+    def start(self, env: Mapping[str, str]) -> StepStarter:
+        """Start the starter with ``env`` (the steps' environment before each step's own
+        variables); it warms up in the background. Never raises: a starter that cannot start
+        makes every step start cold."""
+        self._env = dict(env)
+        if not self.python.is_file():
+            return self._fail(f"{self.python} does not exist")
+        ours, theirs = socket.socketpair()
+        watch_fd = replay_watch_fd()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("ab") as log:
+                self._popen = subprocess.Popen(
+                    [
+                        str(self.python),
+                        "-P",
+                        step_starter.__file__,
+                        str(watch_fd),
+                        str(theirs.fileno()),
+                    ],
+                    cwd=self.folder,
+                    env=self._env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    pass_fds=(watch_fd, theirs.fileno()),
+                )
+        except OSError as exc:
+            ours.close()
+            return self._fail(f"it could not be started ({exc.strerror or exc})")
+        finally:
+            theirs.close()
+        self._control = ours
+        return self
+
+    def start_step(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        log_path: Path,
+        timeout: float | None,
+    ) -> StepProcess | None:
+        """The step forked by the starter, or ``None`` when it must start cold (its command or
+        environment does not allow a warm start, or the starter is not there)."""
+        argv = execute_arguments(command, cwd)
+        if argv is None or not self._wait_ready():
+            return None
+        kedro = shutil.which("kedro", path=env.get("PATH"))
+        if kedro is None or Path(kedro).parent != self.bin_folder:
+            return None
+        if _python_variables(env) != _python_variables(self._env):
+            return None
+        assert self._control is not None
+        ours, theirs = socket.socketpair()
+        request = {"argv": [kedro, *argv[1:]], "cwd": str(cwd), "env": dict(env)}
+        request["log"] = str(log_path)
+        data = json.dumps(request).encode()
+        try:
+            ours.sendall(struct.pack(">I", len(data)) + data)
+            socket.send_fds(self._control, [b"s"], [theirs.fileno()])
+            theirs.close()
+            leader = self._read_leader(ours)
+        except OSError as exc:
+            theirs.close()
+            ours.close()
+            self._fail(f"it stopped answering ({exc.strerror or exc})")
+            return None
+        if leader is None:
+            ours.close()
+            self._fail("it stopped answering")
+            return None
+        return WarmStepProcess(ours, leader, timeout)
+
+    def _read_leader(self, channel: socket.socket) -> int | None:
+        deadline = time.monotonic() + LEADER_SECONDS
+        buffer = b""
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([channel], [], [], left)[0]:
+                return None
+            chunk = channel.recv(64)
+            if not chunk:
+                return None
+            buffer += chunk
+        match = re.match(rb"pid (\d+)\n", buffer)
+        return int(match[1]) if match else None
+
+    def _wait_ready(self) -> bool:
+        if self._ready or self.failure is not None:
+            return self._ready
+        assert self._control is not None and self._popen is not None
+        readable = select.select([self._control], [], [], READY_SECONDS)[0]
+        answer = self._control.recv(len(step_starter.READY)) if readable else b""
+        if answer == step_starter.READY:
+            self._ready = True
+            return True
+        if not readable:
+            self._fail(f"it did not warm up within {READY_SECONDS:g} s")
+        else:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(5)
+            self._fail(self._last_log_line() or f"it exited ({self._popen.returncode})")
+        return False
+
+    def _last_log_line(self) -> str | None:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return None
+        return next((line.strip() for line in reversed(lines) if line.strip()), None)
+
+    def _fail(self, why: str) -> StepStarter:
+        if self.failure is None:
+            self.failure = why
+            self._notify(
+                f"Warm step starts are off: the step starter ({self.python}) failed: {why}. "
+                f"The steps start cold, each a new interpreter (its log: {self.log_path})."
+            )
+        self._ready = False
+        self.close()
+        return self
+
+    def close(self) -> None:
+        """End the starter (steps it started go on, each followed by its own leader)."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(2)
+            if self._popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self._popen.kill()
+                self._popen.wait()
+
+    def copy_log(self, folder: Path) -> None:
+        """Copy the starter's log into ``folder`` (an early starter ran in a temporary folder)."""
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.log_path, folder / LOG_NAME)
+
+
+def early_starter(bin_folder: Path, *, notify: Callable[[str], None] | None = None) -> StepStarter:
+    """A starter started now in a temporary folder, before the job is compiled and checked, so
+    that its imports overlap the compile and a refused job leaves nothing in the project."""
+    folder = Path(tempfile.mkdtemp(prefix="kedro-azureml-starter-"))
+    return StepStarter(bin_folder, folder, notify=notify).start(steps_base_environment(bin_folder))
+
+
+def steps_base_environment(bin_folder: Path) -> dict[str, str]:
+    """The environment every step starts from, before its own variables (as
+    ``step_setup.prepare_step`` builds it)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
+    return env
