@@ -30,6 +30,7 @@ business, and end with the replay like cold ones.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -49,9 +50,17 @@ READY = b"ready\n"
 
 
 def warm_up() -> None:
-    """Import what every step imports before it reads anything of its project: Kedro's CLI and
-    the commands of its plugins, the session, runners, config and io, and the runtime's
-    ``execute``. None of these reads the project or the step's environment at import."""
+    """Import what every step imports before it runs a node, and nothing of its project.
+
+    Kedro's CLI with the commands of its plugins (``kedro`` loads them all on every call), the
+    modules of the plugins' hooks (every session registers them), the session, runners, config and
+    io, the runtime's ``execute``; and pandas, NumPy and ibis when installed, which every step
+    imports as soon as it puts its parameters into a ``MemoryDataset`` (Kedro's copy-mode check),
+    the largest part of a step's start-up in a data project. The project's own modules are left
+    to each step, which imports them from its working copy as a cold step does.
+    """
+    from importlib.metadata import entry_points
+
     import kedro.config
     import kedro.framework.cli
     import kedro.framework.session
@@ -61,8 +70,14 @@ def warm_up() -> None:
 
     for group in ("global", "project"):
         load_entry_points(group)
+    for hook in entry_points(group="kedro.hooks"):
+        importlib.import_module(hook.module)
     import kedro_azureml_runtime.execute
     import kedro_azureml_runtime.runner  # noqa: F401
+
+    for name in ("pandas", "numpy", "ibis"):
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def serve(watch_fd: int, control: socket.socket) -> dict[str, Any] | None:
