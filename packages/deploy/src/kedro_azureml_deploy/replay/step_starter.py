@@ -167,11 +167,11 @@ def become_step(request: dict[str, Any]) -> None:
 
 
 def kedro_main() -> Any:
-    """The ``kedro`` console script's function, as the step environment's ``kedro`` runs it."""
-    from importlib.metadata import entry_points
+    """What the step environment's ``kedro`` console script runs (the replay starts warm only
+    when that script is Kedro's own, see ``warm_starts.StepStarter.start``)."""
+    from kedro.framework.cli import main as kedro_cli
 
-    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "kedro"][:1]
-    return script.load()()
+    return kedro_cli()
 
 
 def _say(line: str) -> None:

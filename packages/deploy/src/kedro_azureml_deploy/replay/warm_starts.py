@@ -91,6 +91,25 @@ def _python_variables(env: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in env.items() if key.startswith("PYTHON")}
 
 
+#: What Kedro's console script (as pip and uv write it) runs.
+_KEDRO_SCRIPT = "from kedro.framework.cli import main"
+
+
+def _not_warm_startable(bin_folder: Path) -> str | None:
+    """Why the steps of ``bin_folder`` cannot start warm: a starter runs its ``python`` and
+    calls what its ``kedro`` would, so both must be there and ``kedro`` Kedro's own script."""
+    python, kedro = bin_folder / "python", bin_folder / "kedro"
+    if not python.is_file():
+        return f"{python} does not exist"
+    try:
+        script = kedro.read_text(errors="replace")[:2000]
+    except OSError as exc:
+        return f"{kedro} cannot be read ({exc.strerror or exc})"
+    if _KEDRO_SCRIPT not in script:
+        return f"{kedro} is not Kedro's console script, so only running it is faithful"
+    return None
+
+
 class WarmStepProcess(StepProcess):
     """A step forked by the starter, followed through its leader's socket; same interface as
     :class:`StepProcess` (its ``pid`` and ``process_group`` are the leader's)."""
@@ -175,8 +194,8 @@ class StepStarter:
         variables); it warms up in the background. Never raises: a starter that cannot start
         makes every step start cold."""
         self._env = dict(env)
-        if not self.python.is_file():
-            return self._fail(f"{self.python} does not exist")
+        if (why := _not_warm_startable(self.bin_folder)) is not None:
+            return self._fail(why)
         ours, theirs = socket.socketpair()
         watch_fd = replay_watch_fd()
         try:
