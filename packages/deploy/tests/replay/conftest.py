@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,33 @@ def write_job(tmp_path: Path) -> Iterator[Callable[..., Path]]:
         return path
 
     yield write
+
+
+@dataclass(frozen=True)
+class StepStarts:
+    """How a test's replay starts its steps: ``warm`` (forked by the starter) or ``cold``.
+
+    Attributes:
+        warm: whether steps start warm.
+    """
+
+    warm: bool
+
+    @property
+    def options(self) -> dict[str, bool]:
+        """The keyword of ``replay_job``."""
+        return {"warm": self.warm}
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The command-line flags of ``kedro azureml replay`` / ``run --local``."""
+        return () if self.warm else ("--cold",)
+
+
+@pytest.fixture(params=["warm", "cold"])
+def step_starts(request: pytest.FixtureRequest) -> StepStarts:
+    """A faithfulness test runs twice: with warm step starts (the default) and with --cold."""
+    return StepStarts(warm=request.param == "warm")
 
 
 def shell_step(command: str, **spec: Any) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def running_step(project, step: str, process) -> tuple[Path, int]:
 
 @pytest.mark.slow
 def test_sigkill_of_the_replay_ends_every_step_process_and_the_run_resumes(
-    make_project, tmp_path, monkeypatch
+    make_project, step_starts, tmp_path, monkeypatch
 ):
     pid_file = tmp_path / "sleeper.pid"
     monkeypatch.setenv("PID_FILE", str(pid_file))  # the replay's steps inherit it
@@ -99,7 +99,7 @@ def test_sigkill_of_the_replay_ends_every_step_process_and_the_run_resumes(
     ]
     project = make_project(nodes=nodes, extra_functions=NODE_FUNCTIONS)
     job_file = compile_job(project)
-    driver = start_cli(project, "replay", str(job_file))
+    driver = start_cli(project, "replay", str(job_file), *step_starts.args)
     wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the node's start", driver)
     node_pid = int(pid_file.read_text())
     run_dir, group = running_step(project, "sleeper", driver)
@@ -113,7 +113,7 @@ def test_sigkill_of_the_replay_ends_every_step_process_and_the_run_resumes(
     assert state_of(run_dir)["steps"]["sleeper"]["status"] == "running"  # as the crash left it
 
     fix_node(project, "time.sleep(30)", "pass")
-    resumed = replay(project, job_file, resume=run_dir.name).report
+    resumed = replay(project, job_file, resume=run_dir.name, **step_starts.options).report
 
     assert resumed.ok and resumed.run_id == run_dir.name
     assert state_of(run_dir)["steps"]["sleeper"]["process_group"] is None

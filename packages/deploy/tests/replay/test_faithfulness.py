@@ -66,7 +66,7 @@ def test_steps_see_only_what_the_code_upload_sends(make_project):
 
 
 @pytest.mark.slow
-def test_the_hook_lifecycle_fires_in_every_step(make_project, tmp_path, monkeypatch):
+def test_the_hook_lifecycle_fires_in_every_step(make_project, step_starts, tmp_path, monkeypatch):
     hook_log = tmp_path / "hooks.jsonl"
     monkeypatch.setenv("HOOK_LOG", str(hook_log))
     settings, hooks = recording_hooks_settings(str(hook_log))
@@ -81,7 +81,7 @@ def test_the_hook_lifecycle_fires_in_every_step(make_project, tmp_path, monkeypa
     job_file = compile_job(project)
     hook_log.unlink()  # compiling opened the project too
 
-    report = replay(project, job_file, max_parallel=1).report
+    report = replay(project, job_file, max_parallel=1, **step_starts.options).report
 
     assert report.ok
     calls = read_hook_log(hook_log)

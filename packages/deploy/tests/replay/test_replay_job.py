@@ -30,12 +30,14 @@ def interval(state: dict, step: str) -> tuple[datetime, datetime]:
 
 
 @pytest.mark.slow
-def test_a_chain_passes_data_through_output_folders_and_records_the_run(make_project):
+def test_a_chain_passes_data_through_output_folders_and_records_the_run(make_project, step_starts):
     nodes, catalog = chain(3, dataset_type="pickle.PickleDataset")
     project = make_project(nodes=nodes, catalog=catalog)
     job_file = compile_job(project)
 
-    result = replay(project, job_file, width=40)  # a narrow log: no line may wrap
+    result = replay(
+        project, job_file, width=40, **step_starts.options
+    )  # a narrow log: no line may wrap
     report = result.report
 
     assert report.ok and report.status == "succeeded"
@@ -129,7 +131,7 @@ def test_steps_run_the_kedro_of_the_python_environment_given(make_project, tmp_p
 
 
 @pytest.mark.slow
-def test_a_step_writing_into_its_input_fails_as_on_azure(make_project):
+def test_a_step_writing_into_its_input_fails_as_on_azure(make_project, step_starts):
     nodes = [
         NodeSpec("producer", "identity", ["params:seed"], ["x"]),
         NodeSpec("writer", "write_into_input", ["x"], ["y"]),
@@ -138,7 +140,7 @@ def test_a_step_writing_into_its_input_fails_as_on_azure(make_project):
         nodes=nodes, catalog={"x": pipeline_dataset("x.pkl")}, extra_functions=NODE_FUNCTIONS
     )
 
-    report = replay(project, compile_job(project)).report
+    report = replay(project, compile_job(project), **step_starts.options).report
 
     writer = report.step("writer")
     assert writer.status == "failed" and report.status == "failed"
@@ -150,7 +152,7 @@ def test_a_step_writing_into_its_input_fails_as_on_azure(make_project):
 
 
 @pytest.mark.slow
-def test_independent_steps_run_in_parallel_up_to_max_parallel(make_project):
+def test_independent_steps_run_in_parallel_up_to_max_parallel(make_project, step_starts):
     nodes = [
         NodeSpec("left", "nap", ["params:seed"], ["a"]),
         NodeSpec("right", "nap", ["params:seed"], ["b"]),
@@ -159,8 +161,8 @@ def test_independent_steps_run_in_parallel_up_to_max_parallel(make_project):
     project = make_project(nodes=nodes, extra_functions=NODE_FUNCTIONS)
     job_file = compile_job(project)
 
-    parallel = run_state(replay(project, job_file, max_parallel=2).report)
-    serial = run_state(replay(project, job_file, max_parallel=1).report)
+    parallel = run_state(replay(project, job_file, max_parallel=2, **step_starts.options).report)
+    serial = run_state(replay(project, job_file, max_parallel=1, **step_starts.options).report)
 
     left, right, joined = (interval(parallel, step) for step in ("left", "right", "joined"))
     assert max(left[0], right[0]) < min(left[1], right[1])  # the two overlapped
@@ -173,6 +175,7 @@ def test_independent_steps_run_in_parallel_up_to_max_parallel(make_project):
 @pytest.mark.slow
 def test_a_failed_step_skips_its_dependents_when_the_job_continues_on_step_failure(
     make_project,
+    step_starts,
 ):
     nodes = [
         NodeSpec("broken", "fail", ["params:seed"], ["a"]),
@@ -183,7 +186,7 @@ def test_a_failed_step_skips_its_dependents_when_the_job_continues_on_step_failu
     project = make_project(nodes=nodes)
     job_file = compile_job(project, job={"continue_on_step_failure": True})
 
-    result = replay(project, job_file)
+    result = replay(project, job_file, **step_starts.options)
     report = result.report
 
     assert report.status == "failed" and not report.ok
@@ -206,6 +209,7 @@ def test_a_failed_step_skips_its_dependents_when_the_job_continues_on_step_failu
 @pytest.mark.slow
 def test_without_continue_on_step_failure_running_steps_finish_and_no_new_step_starts(
     make_project,
+    step_starts,
 ):
     nodes = [
         NodeSpec("broken", "fail", ["params:seed"], ["a"]),
@@ -215,7 +219,7 @@ def test_without_continue_on_step_failure_running_steps_finish_and_no_new_step_s
     ]
     project = make_project(nodes=nodes, extra_functions=NODE_FUNCTIONS)
 
-    report = replay(project, compile_job(project), max_parallel=2).report
+    report = replay(project, compile_job(project), max_parallel=2, **step_starts.options).report
 
     statuses = {step.name: step.status for step in report.steps}
     assert statuses == {
@@ -228,7 +232,7 @@ def test_without_continue_on_step_failure_running_steps_finish_and_no_new_step_s
 
 
 @pytest.mark.slow
-def test_a_step_past_its_timeout_is_stopped(make_project, tmp_path, monkeypatch):
+def test_a_step_past_its_timeout_is_stopped(make_project, step_starts, tmp_path, monkeypatch):
     pid_file = tmp_path / "sleeper.pid"
     monkeypatch.setenv("PID_FILE", str(pid_file))
     nodes = [
@@ -239,7 +243,7 @@ def test_a_step_past_its_timeout_is_stopped(make_project, tmp_path, monkeypatch)
     timeout = 15  # long enough for Kedro to start and reach the node on a busy machine
     job_file = compile_job(project, job={"timeout": timeout})
 
-    report = replay(project, job_file).report
+    report = replay(project, job_file, **step_starts.options).report
 
     sleeper = report.step("sleeper")
     assert sleeper.status == "timed_out"

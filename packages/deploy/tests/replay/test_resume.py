@@ -31,7 +31,7 @@ def tree(path) -> list[str]:
 
 @pytest.mark.slow
 def test_a_failed_run_resumed_after_fixing_the_cause_keeps_the_unchanged_steps(
-    make_project, monkeypatch
+    make_project, step_starts, monkeypatch
 ):
     nodes = [
         NodeSpec("first", "identity", ["params:seed"], ["a"]),
@@ -42,14 +42,14 @@ def test_a_failed_run_resumed_after_fixing_the_cause_keeps_the_unchanged_steps(
         nodes=nodes, catalog={"c": pipeline_dataset("c.pkl")}, extra_functions=NODE_FUNCTIONS
     )
     job_file = compile_job(project)
-    failed = replay(project, job_file).report
+    failed = replay(project, job_file, **step_starts.options).report
     assert [s.status for s in failed.steps] == ["succeeded", "failed", "not_started"]
     first_before = run_state(failed)["steps"]["first"]
     output = failed.run_dir / "first" / "outputs" / "a" / "data.pickle"
     output_mtime = output.stat().st_mtime_ns
 
     monkeypatch.setenv("REPLAY_FIXED", "1")  # outside the step's fingerprint, like a network
-    resumed = replay(project, job_file, resume=failed.run_id)
+    resumed = replay(project, job_file, resume=failed.run_id, **step_starts.options)
 
     assert resumed.report.ok
     assert resumed.report.run_id == failed.run_id and resumed.report.run_dir == failed.run_dir
@@ -63,7 +63,7 @@ def test_a_failed_run_resumed_after_fixing_the_cause_keeps_the_unchanged_steps(
 
 @pytest.mark.slow
 def test_sigterm_interrupts_the_replay_without_orphans_and_the_run_resumes(
-    make_project, tmp_path, monkeypatch
+    make_project, step_starts, tmp_path, monkeypatch
 ):
     pid_file = tmp_path / "sleeper.pid"
     monkeypatch.setenv("PID_FILE", str(pid_file))  # the replay's steps inherit it
@@ -78,7 +78,7 @@ def test_sigterm_interrupts_the_replay_without_orphans_and_the_run_resumes(
         from pathlib import Path
         from kedro_azureml_deploy.replay import replay_job
 
-        report = replay_job(Path({str(job_file)!r}), project_path=Path({str(project.path)!r}))
+        report = replay_job(Path({str(job_file)!r}), project_path=Path({str(project.path)!r}), warm={step_starts.warm!r})
         print("STATUS", report.status, report.run_id)
         """
     )
@@ -108,7 +108,7 @@ def test_sigterm_interrupts_the_replay_without_orphans_and_the_run_resumes(
     assert state["steps"]["after"]["status"] == "not_started"
 
     fix_node(project, "time.sleep(30)", "pass")
-    resumed = replay(project, job_file, resume=run_id).report
+    resumed = replay(project, job_file, resume=run_id, **step_starts.options).report
 
     assert resumed.ok and resumed.run_id == run_id
 
