@@ -164,6 +164,20 @@ def become_step(request: dict[str, Any]) -> None:
     os.environ.update(request["env"])
     sys.argv = list(request["argv"])
     sys.dont_write_bytecode = "PYTHONDONTWRITEBYTECODE" in os.environ
+    redo_import_time_setup()
+
+
+def redo_import_time_setup() -> None:
+    """Do again, in the step's folder and environment, what the warm-up's imports set up from
+    the starter's: Kedro configures logging when ``kedro.framework.project`` is imported, from
+    ``KEDRO_LOGGING_CONFIG`` or the current folder's ``conf/logging.yml``; rich makes its global
+    console (width, colour, ``NO_COLOR``/``FORCE_COLOR``) when a handler first asks for it."""
+    rich = sys.modules.get("rich")
+    if rich is not None:
+        rich._console = None
+    project = sys.modules.get("kedro.framework.project")
+    if project is not None:
+        project.LOGGING.__init__()  # dictConfig: the starter's handlers are replaced
 
 
 def kedro_main() -> Any:
