@@ -86,6 +86,8 @@ class StepState:
             ``replay.fingerprint``); ``None`` before it was decided.
         reuse: why the step was reused or ran (``reused``, ``runs again because …``), when the
             replay compared it with an earlier run.
+        start: how its process started: ``warm`` (forked by the warm starter) or ``cold`` (a new
+            interpreter); ``None`` before it started.
     """
 
     status: StepStatus = StepStatus.NOT_STARTED
@@ -98,6 +100,7 @@ class StepState:
     process_group: int | None = None
     fingerprint: dict[str, Any] | None = None
     reuse: str | None = None
+    start: str | None = None
 
 
 class RunWriteError(ReplayError):
@@ -219,6 +222,7 @@ class ReplayRun:
                     process_group=step.get("process_group"),
                     fingerprint=step.get("fingerprint"),
                     reuse=step.get("reuse"),
+                    start=step.get("start"),
                 )
                 for name, step in state["steps"].items()
             },

@@ -247,6 +247,7 @@ class StepEngine:
         self._running[step.name] = _RunningStep(step, process, dict(prepared.inputs), fingerprints)
         state = self._run.steps[step.name]
         state.pid, state.process_group = process.pid, process.process_group
+        state.start = "warm" if process.warm else "cold"
         self._run.save()
 
     def _collect_ended_steps(self) -> None:

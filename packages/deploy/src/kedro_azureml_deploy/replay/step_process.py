@@ -28,9 +28,12 @@ class StepProcess:
     """One step's command, started by :meth:`start` and followed with :meth:`poll`.
 
     Attributes:
+        warm: the process was forked by the warm starter; ``False``: a new interpreter.
         started: ``time.monotonic()`` when the command started.
         timed_out: the step ran past its timeout and was stopped.
     """
+
+    warm = False
 
     def __init__(self, popen: subprocess.Popen[bytes] | None, timeout: float | None) -> None:
         self._popen = popen

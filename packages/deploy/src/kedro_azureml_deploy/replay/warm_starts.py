@@ -114,6 +114,8 @@ class WarmStepProcess(StepProcess):
     """A step forked by the starter, followed through its leader's socket; same interface as
     :class:`StepProcess` (its ``pid`` and ``process_group`` are the leader's)."""
 
+    warm = True
+
     def __init__(self, channel: socket.socket, leader: int, timeout: float | None) -> None:
         super().__init__(None, timeout)
         self._channel = channel
