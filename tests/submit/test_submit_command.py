@@ -139,6 +139,7 @@ def invoke(make_project, monkeypatch):
     ("args", "message"),
     [
         (["run", "--max-parallel", "2"], "--max-parallel apply to --local only"),
+        (["run", "--cold"], "--cold apply to --local only"),
         (["run", "--local", "--wait", "--dry-run"], "--wait, --dry-run apply to a submission"),
         (["run", "-j", "train", "-w", "nowhere", "--dry-run"], "unknown workspace `nowhere`"),
         (["schedule", "create", "-j", "other"], "job `other` has no schedule"),

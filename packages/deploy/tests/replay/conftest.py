@@ -17,7 +17,13 @@ import pytest
 from rich.console import Console
 
 from kedro_azureml_deploy.replay import ReplayReport, replay_job
-from project_factory import KedroProject, default_azureml_config, quiet_kedro_env
+from project_factory import (
+    KedroProject,
+    chain,
+    default_azureml_config,
+    quiet_kedro_env,
+    recording_hooks_settings,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -132,6 +138,29 @@ class StepStarts:
 def step_starts(request: pytest.FixtureRequest) -> StepStarts:
     """A faithfulness test runs twice: with warm step starts (the default) and with --cold."""
     return StepStarts(warm=request.param == "warm")
+
+
+@pytest.fixture
+def hook_recording_chain(
+    make_project: Callable[..., KedroProject], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[int], tuple[KedroProject, Path]]:
+    """Makes a project of a chain of ``n`` nodes whose hooks append every call they get to a
+    JSON-lines log that the steps reach through ``HOOK_LOG``; returns the project and the log."""
+
+    def make(n: int) -> tuple[KedroProject, Path]:
+        hook_log = tmp_path / "hooks.jsonl"
+        monkeypatch.setenv("HOOK_LOG", str(hook_log))
+        settings, hooks = recording_hooks_settings(str(hook_log))
+        nodes, catalog = chain(n)
+        project = make_project(
+            nodes=nodes,
+            catalog=catalog,
+            settings=settings,
+            extra_files={"src/demo_project/hooks.py": hooks},
+        )
+        return project, hook_log
+
+    return make
 
 
 def shell_step(command: str, **spec: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from project_factory import (
     chain,
     pipeline_dataset,
     read_hook_log,
-    recording_hooks_settings,
 )
 
 from .conftest import NODE_FUNCTIONS, compile_job, replay
@@ -66,17 +65,8 @@ def test_steps_see_only_what_the_code_upload_sends(make_project):
 
 
 @pytest.mark.slow
-def test_the_hook_lifecycle_fires_in_every_step(make_project, step_starts, tmp_path, monkeypatch):
-    hook_log = tmp_path / "hooks.jsonl"
-    monkeypatch.setenv("HOOK_LOG", str(hook_log))
-    settings, hooks = recording_hooks_settings(str(hook_log))
-    nodes, catalog = chain(2)
-    project = make_project(
-        nodes=nodes,
-        catalog=catalog,
-        settings=settings,
-        extra_files={"src/demo_project/hooks.py": hooks},
-    )
+def test_the_hook_lifecycle_fires_in_every_step(hook_recording_chain, step_starts):
+    project, hook_log = hook_recording_chain(2)
 
     job_file = compile_job(project)
     hook_log.unlink()  # compiling opened the project too

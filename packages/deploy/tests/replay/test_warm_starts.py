@@ -1,0 +1,278 @@
+"""Warm step starts are as isolated as cold ones: each step a fresh copy of a starter that ran no
+step, in the step environment's interpreter; and a starter that fails costs only the warm start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, execute_arguments
+from project_factory import (
+    NodeSpec,
+    chain,
+    pipeline_dataset,
+    read_hook_log,
+)
+
+from .conftest import compile_job, replay
+
+OFF_LINE = "Warm step starts are off"
+
+#: Node functions changing module-level state of the project and of a module the starter imported.
+STATE_FUNCTIONS = '''
+import json
+import sys
+
+import kedro
+
+TOUCHED = {"by": None}
+
+
+def touch_state(value):
+    """Change module globals: the project's, and one of a module the warm starter imported."""
+    TOUCHED["by"] = "first"
+    kedro.touched_by_a_step = True
+    return value
+
+
+def assert_pristine(value):
+    if TOUCHED["by"] is not None or hasattr(kedro, "touched_by_a_step"):
+        raise RuntimeError(f"module state of another step leaked: {TOUCHED}")
+    return value
+
+
+def describe_interpreter(value):
+    return {"prefix": sys.prefix, "executable": sys.executable, "argv0": sys.argv[0]}
+'''
+
+
+def state_project(make_project, nodes):
+    return make_project(
+        nodes=nodes,
+        extra_functions=STATE_FUNCTIONS,
+        catalog={"report": pipeline_dataset("report.json", "json.JSONDataset")},
+    )
+
+
+def starter_log(report) -> Path:
+    return report.run_dir / LOG_NAME
+
+
+def step_starts_of(report) -> dict[str, str]:
+    """How each step of the run started, as ``run.json`` records it."""
+    steps = json.loads((report.run_dir / "run.json").read_text())["steps"]
+    return {name: step["start"] for name, step in steps.items()}
+
+
+@pytest.mark.slow
+def test_module_state_a_warm_step_changes_is_not_seen_by_the_next_step(make_project):
+    nodes = [
+        NodeSpec("first", "touch_state", ["params:seed"], ["a"]),
+        NodeSpec("second", "assert_pristine", ["a"], ["b"]),
+    ]
+    project = state_project(make_project, nodes)
+
+    result = replay(project, compile_job(project), max_parallel=1)
+
+    assert result.report.ok, result.report.step("second").log_path.read_text()
+    assert starter_log(result.report).is_file() and OFF_LINE not in result.output
+    assert step_starts_of(result.report) == {"first": "warm", "second": "warm"}
+
+
+@pytest.mark.slow
+def test_a_warm_step_calls_the_same_hooks_in_the_same_order_as_a_cold_one(hook_recording_chain):
+    project, hook_log = hook_recording_chain(3)
+    job_file = compile_job(project)
+    calls = {}
+    for mode in ("warm", "cold"):
+        hook_log.unlink(missing_ok=True)
+        result = replay(project, job_file, max_parallel=1, warm=mode == "warm")
+        assert result.report.ok
+        assert set(step_starts_of(result.report).values()) == {mode}
+        calls[mode] = read_hook_log(hook_log)
+
+    assert calls["warm"] == calls["cold"]
+    assert sum(call["hook"] == "after_context_created" for call in calls["warm"]) == 3
+
+
+def _step_environment(tmp_path: Path) -> Path:
+    """A separate environment (``python -m venv``) seeing this one's packages through a ``.pth``
+    file, with a ``kedro`` console script of its own: a stand-in for the built step env."""
+    venv = tmp_path / "step-env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    outer = [p for p in sys.path if p.startswith(sys.prefix) and Path(p).is_dir()]
+    outer += [p for p in sys.path if p.endswith("src") and "deploy" not in p]
+    (site / "outer.pth").write_text("".join(f"{path}\n" for path in outer))  # + editables
+    kedro = venv / "bin" / "kedro"
+    kedro.write_text(
+        f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom kedro.framework.cli import main\n"
+        "if __name__ == '__main__':\n    sys.exit(main())\n"
+    )
+    kedro.chmod(0o755)
+    return venv
+
+
+@pytest.mark.slow
+def test_the_starter_runs_the_interpreter_of_the_step_environment(make_project, tmp_path):
+    venv = _step_environment(tmp_path)
+    nodes = [NodeSpec("describe", "describe_interpreter", ["params:seed"], ["report"])]
+    project = state_project(make_project, nodes)
+    job_file = compile_job(project)
+
+    seen = {}
+    for mode in ("warm", "cold"):
+        result = replay(project, job_file, python=venv, warm=mode == "warm")
+        assert result.report.ok, result.report.step("describe").log_path.read_text()
+        report_file = result.report.run_dir / "describe" / "outputs" / "report" / "report.json"
+        seen[mode] = report_file.read_text()
+        assert step_starts_of(result.report) == {"describe": mode}
+        if mode == "warm":
+            assert starter_log(result.report).is_file() and OFF_LINE not in result.output
+
+    assert seen["warm"] == seen["cold"]
+    assert f'"prefix": "{venv}"' in seen["warm"]
+
+
+@pytest.mark.slow
+def test_steps_start_cold_with_one_line_when_the_starter_cannot_start(make_project, tmp_path):
+    venv = _step_environment(tmp_path)
+    broken = venv / "bin" / "python"
+    broken.unlink()
+    broken.write_text("#!/bin/sh\necho 'this interpreter is broken' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    (venv / "bin" / "kedro").write_text(
+        f"#!{sys.executable}\nimport sys\nfrom kedro.framework.cli import main\n"
+        "if __name__ == '__main__':\n    sys.exit(main())\n"
+    )
+    nodes, catalog = chain(2)
+    project = make_project(nodes=nodes, catalog=catalog)
+
+    result = replay(project, compile_job(project), python=venv)
+
+    assert result.report.ok
+    lines = [line for line in result.output.splitlines() if OFF_LINE in line]
+    assert len(lines) == 1 and "this interpreter is broken" in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+KILL_STARTER = '''
+import os
+import signal
+
+
+def kill_the_starter(value):
+    """The step's leader is the process's parent; the starter is the leader's parent."""
+    leader = os.getppid()
+    with open(f"/proc/{leader}/stat") as stat:
+        starter = int(stat.read().rsplit(")", 1)[1].split()[1])
+    os.kill(starter, signal.SIGKILL)
+    return value
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_steps_start_cold_with_one_line_when_the_starter_dies_during_the_run(make_project):
+    nodes = [
+        NodeSpec("killer", "kill_the_starter", ["params:seed"], ["a"]),
+        NodeSpec("after", "add_one", ["a"], ["b"]),
+        NodeSpec("last", "add_one", ["b"], ["c"]),
+    ]
+    project = make_project(nodes=nodes, extra_functions=KILL_STARTER)
+
+    result = replay(project, compile_job(project), max_parallel=1)
+
+    assert result.report.ok, [(s.name, s.status) for s in result.report.steps]
+    assert sum(OFF_LINE in line for line in result.output.splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
+    assert step_starts_of(result.report) == {"killer": "warm", "after": "cold", "last": "cold"}
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [
+        (
+            "kedro azureml execute --node a --az-output x '/tmp/o ut'",
+            ["kedro", "azureml", "execute", "--node", "a", "--az-output", "x", "/tmp/o ut"],
+        ),
+        (
+            "kedro azureml execute --params '{\"a\": [1, 2]}'",
+            ["kedro", "azureml", "execute", "--params", '{"a": [1, 2]}'],
+        ),
+        (
+            "cd /work/code && kedro azureml execute --node a",
+            ["kedro", "azureml", "execute", "--node", "a"],
+        ),
+        ("cd /elsewhere && kedro azureml execute --node a", None),
+        ("kedro azureml execute --node a; rm -rf data", None),
+        ("kedro azureml execute --param-input p string \"$(cat <<'X'\nv\nX\n)\"", None),
+        ("python train.py", None),
+        ("FOO=1 kedro azureml execute", None),
+        ("kedro run", None),
+        ("kedro azureml execute --node 'unbalanced", None),
+    ],
+)
+def test_only_a_plain_execute_command_starts_warm(command, arguments):
+    assert execute_arguments(command, Path("/work/code")) == arguments
+
+
+def test_the_warm_modules_import_alone_in_a_fresh_interpreter():
+    for module in ("warm_starts", "step_starter"):
+        name = f"kedro_azureml_deploy.replay.{module}"
+        subprocess.run([sys.executable, "-c", f"import {name}"], check=True, env=os.environ)
+
+
+def test_the_starter_script_imports_nothing_of_the_deploy_package_at_its_top():
+    from kedro_azureml_deploy.replay import step_starter
+
+    script = textwrap.dedent(
+        f"""\
+        import runpy, sys
+        runpy.run_path({step_starter.__file__!r}, run_name="not_main")
+        leaked = sorted(m for m in sys.modules if m.startswith(("kedro", "azure")))
+        assert not leaked, leaked
+        """
+    )
+    subprocess.run([sys.executable, "-I", "-c", script], check=True)
+
+
+PROJECT_LOGGING = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  marked:
+    format: "PROJECT-LOGGING %(name)s: %(message)s"
+handlers:
+  console:
+    class: logging.StreamHandler
+    formatter: marked
+    stream: ext://sys.stderr
+root:
+  handlers: [console]
+  level: INFO
+"""
+
+
+@pytest.mark.slow
+def test_a_warm_step_logs_with_the_logging_configuration_of_its_project(make_project):
+    """Kedro reads ``conf/logging.yml`` from the current folder when it is imported, which the
+    starter did in a folder of its own: a warm step sets logging up again in its working copy."""
+    nodes, catalog = chain(2)
+    project = make_project(
+        nodes=nodes, catalog=catalog, extra_files={"conf/logging.yml": PROJECT_LOGGING}
+    )
+    job_file = compile_job(project)
+
+    for mode in ("warm", "cold"):
+        result = replay(project, job_file, max_parallel=1, warm=mode == "warm")
+        assert result.report.ok
+        assert set(step_starts_of(result.report).values()) == {mode}
+        log = result.report.step("node_1").log_path.read_text()
+        assert "PROJECT-LOGGING kedro" in log, (mode, log)
