@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import LOCAL_FOLDER, ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
-from kedro_azureml_deploy.replay.replay_job import replay_job
+from kedro_azureml_deploy.replay.replay_job import line_printer, replay_job, stdout_console
 from kedro_azureml_deploy.replay.step_reads import job_reads
 from kedro_azureml_deploy.replay.warm_starts import LOG_NAME
 
@@ -72,47 +73,37 @@ def run_jobs_locally(
     """
     if resume and len(job_names) > 1:
         raise ReplayError("--resume takes one job at a time: pass one -j/--job.")
-    reports = []
     starter = _early_starter(project.path, python, console) if warm else None
+    replay = partial(
+        replay_job,
+        project_path=project.path,
+        python=python,
+        max_parallel=max_parallel,
+        resume=resume,
+        console=console,
+        reuse=reuse,
+        warm=warm,
+        starter=starter,
+    )
     try:
-        for name in job_names:
-            reports.append(
-                _run_job_locally(
-                    project,
-                    name,
-                    options,
-                    python=python,
-                    max_parallel=max_parallel,
-                    resume=resume,
-                    console=console,
-                    reuse=reuse,
-                    warm=warm,
-                    starter=starter,
-                )
-            )
+        return [_run_job_locally(project, name, options, replay, starter) for name in job_names]
     finally:
         if starter is not None:
             starter.close()
             if (project.path / LOCAL_FOLDER / LOG_NAME).is_file():  # copied once a job passed
                 starter.copy_log(project.path / LOCAL_FOLDER)
             shutil.rmtree(starter.folder, ignore_errors=True)
-    return reports
 
 
 def _run_job_locally(
     project: KedroProject,
     name: str,
     options: CompileOptions,
-    *,
-    python: Path | None,
-    max_parallel: int | None,
-    resume: str | None,
-    console: Console | None,
-    reuse: bool,
-    warm: bool,
+    replay: Callable[..., ReplayReport],
     starter: StepStarter | None,
 ) -> ReplayReport:
-    """Compile job ``name``, check it, and replay it (see :func:`run_jobs_locally`)."""
+    """Compile job ``name``, check it, and ``replay`` it (see :func:`run_jobs_locally`): the
+    compile and its code snapshot happen once, and the replay runs that very snapshot."""
     target = default_output_path(project.path, name)
     compiled = compile_project_job(project, name, options, output=target)
     ignored_folder(target.parent)
@@ -124,20 +115,11 @@ def _run_job_locally(
         if compiled.code_directory is not None
         else None
     )
-    reads = job_reads(project, read_compiled_file(target))
-    return replay_job(
+    return replay(
         target,
-        project_path=project.path,
-        python=python,
-        max_parallel=max_parallel,
-        resume=resume,
-        console=console,
         snapshot=snapshot,
         plan=plan_of(compiled).to_dict(),
-        reads=reads,
-        reuse=reuse,
-        warm=warm,
-        starter=starter,
+        reads=job_reads(project, read_compiled_file(target)),
     )
 
 
@@ -157,13 +139,7 @@ def _early_starter(
         return None
     if folder is None:
         return None
-    from rich.console import Console
-
-    shown = console or Console()
-    return early_starter(
-        folder,
-        notify=lambda line: shown.print(line, markup=False, highlight=False, soft_wrap=True),
-    )
+    return early_starter(folder, notify=line_printer(console or stdout_console()))
 
 
 #: ``reuse_from`` naming the most recent run of the job.

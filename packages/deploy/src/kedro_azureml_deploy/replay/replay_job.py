@@ -121,8 +121,8 @@ def replay_job(
         raise ReplayError(f"max_parallel is {max_parallel}; allow at least one step at a time.")
     project_path = Path(project_path).resolve()
     job = with_inputs(read_compiled_file(Path(job_file)), inputs or {}, where="--input")
-    display_console = console or _stdout_console()
-    bin_folder = python_bin_folder(python, project_path, notify=_printer(display_console))
+    display_console = console or stdout_console()
+    bin_folder = python_bin_folder(python, project_path, notify=line_printer(display_console))
     store = RunStore(Path(runs_dir).absolute() if runs_dir else project_path / DEFAULT_RUNS_DIR)
     cache = project_cache(project_path) if job.step_reuse else None
     if resume is not None:
@@ -146,7 +146,7 @@ def replay_job(
     elif starter is None or starter.bin_folder != bin_folder:
         from kedro_azureml_deploy.replay.warm_starts import StepStarter, steps_base_environment
 
-        own_starter = StepStarter(bin_folder, run.path, notify=_printer(display_console))
+        own_starter = StepStarter(bin_folder, run.path, notify=line_printer(display_console))
         starter = own_starter.start(steps_base_environment(bin_folder))
 
     write_error: RunWriteError | None = None
@@ -354,12 +354,13 @@ def process_group_alive(group: int) -> bool:
     return False
 
 
-def _printer(console: Console) -> Callable[[str], None]:
+def line_printer(console: Console) -> Callable[[str], None]:
     """Print one line of the replay's as it is: no markup, no highlighting, no wrapping."""
     return lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _stdout_console() -> Console:
+def stdout_console() -> Console:
+    """The console of the replay's display when the caller gives none: standard output."""
     from rich.console import Console
 
     return Console()
