@@ -87,3 +87,20 @@ def test_execute_of_a_real_step_imports_no_azure_ai_ml(project, tmp_path):
     )
     assert _azure_modules(code, project.path) == []
     assert (out / "data.pickle").is_file()
+
+
+def test_the_replay_of_a_compiled_file_imports_neither_the_compiler_nor_the_config_models(tmp_path):
+    """``kedro azureml replay`` reads a compiled file: it has no use for the compiler or pydantic,
+    which cost it about a second of start-up before each replay."""
+    code = (
+        "import json, sys\n"
+        "import kedro_azureml_deploy.replay.replay_job\n"
+        "heavy = ('pydantic', 'kedro_azureml_deploy.config', 'kedro_azureml_deploy.compiler.job')\n"
+        "print('HEAVY=' + json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
+        "from kedro_azureml_deploy.compiler import CompileOptions, compile_job\n"
+        "assert callable(compile_job) and CompileOptions.__name__ == 'CompileOptions'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "HEAVY=[]" in result.stdout.splitlines(), result.stdout

@@ -3,11 +3,30 @@
 Nothing here opens the project, reads the code snapshot, runs ``doctor`` or talks to Azure: the
 compiler takes a config, a pipeline, a catalog and options, and returns a ``CompiledJob``.
 ``kedro_azureml_deploy.project_jobs`` compiles a job of an opened project, with those checks.
+
+The names below are imported when first used, so that a module needing one small part of the
+compiler (the replay reads parameter inputs with ``parameter_inputs``) does not import the
+compiler and its configuration models: a replay of a compiled file starts without them.
 """
 
-from kedro_azureml_deploy.compiler.compiled_job import CompiledJob, CompiledStep
-from kedro_azureml_deploy.compiler.crossings import Crossing, Travel
-from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.compiler.compiled_job import CompiledJob, CompiledStep
+    from kedro_azureml_deploy.compiler.crossings import Crossing, Travel
+    from kedro_azureml_deploy.compiler.job_compiler import CompileOptions, compile_job
+
+_MODULE_OF = {
+    "CompileOptions": "job_compiler",
+    "CompiledJob": "compiled_job",
+    "CompiledStep": "compiled_job",
+    "Crossing": "crossings",
+    "Travel": "crossings",
+    "compile_job": "job_compiler",
+}
 
 __all__ = [
     "CompileOptions",
@@ -17,3 +36,16 @@ __all__ = [
     "Travel",
     "compile_job",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
