@@ -47,6 +47,15 @@ def assert_pristine(value):
     return value
 
 
+def draw(value):
+    """What a step gets at start-up that a fork could copy from the starter."""
+    import os
+
+    import numpy
+
+    return {"draw": float(numpy.random.rand()), "pwd": os.environ["PWD"], "cwd": os.getcwd()}
+
+
 def describe_interpreter(value):
     return {"prefix": sys.prefix, "executable": sys.executable, "argv0": sys.argv[0]}
 '''
@@ -276,3 +285,26 @@ def test_a_warm_step_logs_with_the_logging_configuration_of_its_project(make_pro
         assert set(step_starts_of(result.report).values()) == {mode}
         log = result.report.step("node_1").log_path.read_text()
         assert "PROJECT-LOGGING kedro" in log, (mode, log)
+
+
+@pytest.mark.slow
+def test_each_warm_step_draws_its_own_random_numbers_in_its_own_folder(make_project):
+    """NumPy seeds its global random state once, at import, and a fork copies it; ``PWD`` is
+    what ``/bin/sh`` sets for a cold step: the step's working copy."""
+    pytest.importorskip("numpy")
+    nodes = [NodeSpec(f"draw_{n}", "draw", ["params:seed"], [f"r{n}"]) for n in (1, 2)]
+    catalog = {f"r{n}": pipeline_dataset(f"r{n}.json", "json.JSONDataset") for n in (1, 2)}
+    project = make_project(nodes=nodes, extra_functions=STATE_FUNCTIONS, catalog=catalog)
+
+    result = replay(project, compile_job(project), max_parallel=1)
+
+    assert result.report.ok, result.report.step("draw_2").log_path.read_text()
+    assert step_starts_of(result.report) == {"draw_1": "warm", "draw_2": "warm"}
+    seen = [
+        json.loads(
+            (result.report.run_dir / f"draw_{n}" / "outputs" / f"r{n}" / f"r{n}.json").read_text()
+        )
+        for n in (1, 2)
+    ]
+    assert seen[0]["draw"] != seen[1]["draw"]
+    assert all(step["pwd"] == step["cwd"] for step in seen), seen

@@ -162,6 +162,7 @@ def become_step(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.environ["PWD"] = request["cwd"]  # as /bin/sh sets it for a cold step
     sys.argv = list(request["argv"])
     sys.dont_write_bytecode = "PYTHONDONTWRITEBYTECODE" in os.environ
     redo_import_time_setup()
@@ -171,10 +172,15 @@ def redo_import_time_setup() -> None:
     """Do again, in the step's folder and environment, what the warm-up's imports set up from
     the starter's: Kedro configures logging when ``kedro.framework.project`` is imported, from
     ``KEDRO_LOGGING_CONFIG`` or the current folder's ``conf/logging.yml``; rich makes its global
-    console (width, colour, ``NO_COLOR``/``FORCE_COLOR``) when a handler first asks for it."""
+    console (width, colour, ``NO_COLOR``/``FORCE_COLOR``) when a handler first asks for it;
+    NumPy seeds its global random state from the system's entropy when imported, and a fork
+    copies it (Python's own ``random`` reseeds itself after a fork)."""
     rich = sys.modules.get("rich")
     if rich is not None:
         rich._console = None
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:  # seeded once at import: each step draws its own numbers
+        numpy_random.seed()
     project = sys.modules.get("kedro.framework.project")
     if project is not None:
         project.LOGGING.__init__()  # dictConfig: the starter's handlers are replaced

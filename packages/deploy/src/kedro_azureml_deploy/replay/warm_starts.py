@@ -116,11 +116,13 @@ class WarmStepProcess(StepProcess):
 
     warm = True
 
-    def __init__(self, channel: socket.socket, leader: int, timeout: float | None) -> None:
+    def __init__(
+        self, channel: socket.socket, leader: int, buffer: bytes, timeout: float | None
+    ) -> None:
         super().__init__(None, timeout)
         self._channel = channel
         self._leader = leader
-        self._buffer = b""
+        self._buffer = buffer
         self._exit_code: int | None = None
 
     @property
@@ -265,9 +267,11 @@ class StepStarter:
             ours.close()
             self._fail("it stopped answering")
             return None
-        return WarmStepProcess(ours, leader, timeout)
+        return WarmStepProcess(ours, *leader, timeout)
 
-    def _read_leader(self, channel: socket.socket) -> int | None:
+    def _read_leader(self, channel: socket.socket) -> tuple[int, bytes] | None:
+        """The leader's pid, and what it wrote after it (a short step's status may follow in
+        the same read)."""
         deadline = time.monotonic() + LEADER_SECONDS
         buffer = b""
         while b"\n" not in buffer:
@@ -279,7 +283,7 @@ class StepStarter:
                 return None
             buffer += chunk
         match = re.match(rb"pid (\d+)\n", buffer)
-        return int(match[1]) if match else None
+        return (int(match[1]), buffer[match.end() :]) if match else None
 
     def _wait_ready(self) -> bool:
         if self._ready or self.failure is not None:
