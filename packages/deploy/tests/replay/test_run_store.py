@@ -29,6 +29,7 @@ def test_a_new_run_holds_its_job_and_state(tmp_path):
         "process_group": None,
         "fingerprint": None,
         "reuse": None,
+        "start": None,
         "log": "a/step.log",
     }
     assert (tmp_path / "runs" / ".gitignore").read_text().endswith("*\n")
