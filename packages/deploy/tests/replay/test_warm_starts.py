@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, execute_arguments
+from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, StepStarter, execute_arguments
 from project_factory import (
     NodeSpec,
     chain,
@@ -308,3 +308,20 @@ def test_each_warm_step_draws_its_own_random_numbers_in_its_own_folder(make_proj
     ]
     assert seen[0]["draw"] != seen[1]["draw"]
     assert all(step["pwd"] == step["cwd"] for step in seen), seen
+
+
+def test_the_starter_log_copied_into_the_project_replaces_a_symlink_and_never_follows_it(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the project's\n")
+    local = tmp_path / "project" / ".azureml-local"
+    local.mkdir(parents=True)
+    (local / LOG_NAME).symlink_to(outside)
+    starter = StepStarter(tmp_path / "no-env" / "bin", tmp_path / "starter")
+    starter.folder.mkdir()
+    starter.log_path.write_text("warmed up\n")
+
+    starter.copy_log(local)
+
+    assert outside.read_text() == "not the project's\n"
+    assert not (local / LOG_NAME).is_symlink()
+    assert (local / LOG_NAME).read_text() == "warmed up\n"

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from kedro_azureml_deploy.replay import step_starter
 from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
+from kedro_azureml_deploy.replay.run_store import write_atomically
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
 
 #: Seconds the starter may take to import Kedro and the runtime before steps start cold.
@@ -334,10 +335,12 @@ class StepStarter:
                 self._popen.wait()
 
     def copy_log(self, folder: Path) -> None:
-        """Copy the starter's log into ``folder`` (an early starter ran in a temporary folder)."""
+        """Copy the starter's log into ``folder`` (an early starter ran in a temporary folder),
+        replacing what is there: a symlink in its place is replaced, never followed."""
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.log_path, folder / LOG_NAME)
+            log = self.log_path.read_text(encoding="utf-8", errors="replace")
+            write_atomically(folder / LOG_NAME, log)
 
 
 def early_starter(bin_folder: Path, *, notify: Callable[[str], None] | None = None) -> StepStarter:
