@@ -8,6 +8,8 @@ editing their own ``.gitignore``.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 #: The project folder the tool writes for itself, relative to the project root.
@@ -31,3 +33,20 @@ def ignored_folder(folder: Path) -> Path:
     if not gitignore.exists():
         gitignore.write_text(_GITIGNORE, encoding="utf-8")
     return folder
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (a temporary file renamed over it).
+
+    A link at ``path`` is replaced, never written through: nothing outside the project is
+    touched by what the tool writes for itself."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -32,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.local_folder import ignored_folder
+from kedro_azureml_deploy.local_folder import ignored_folder, write_atomically
 
 RUN_FILE = "run.json"
 JOB_FILE = "job.yml"
@@ -292,17 +290,3 @@ class RunStore:
             return []
         runs = [path.name for path in self.runs_dir.iterdir() if (path / RUN_FILE).is_file()]
         return sorted(runs, reverse=True)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step (a temporary file renamed over it)."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

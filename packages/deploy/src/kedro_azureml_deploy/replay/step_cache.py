@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.local_folder import LOCAL_FOLDER, ignored_folder
+from kedro_azureml_deploy.local_folder import LOCAL_FOLDER, ignored_folder, write_atomically
 from kedro_azureml_deploy.replay.fingerprint import file_digest, tree_manifest
-from kedro_azureml_deploy.replay.run_store import write_atomically
 
 #: Where the cache lives, relative to the project.
 CACHE_FOLDER = LOCAL_FOLDER / "cache"

@@ -35,9 +35,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from kedro_azureml_deploy.local_folder import write_atomically
 from kedro_azureml_deploy.replay import step_starter
 from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
-from kedro_azureml_deploy.replay.run_store import write_atomically
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
 
 #: Seconds the starter may take to import Kedro and the runtime before steps start cold.
