@@ -42,6 +42,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from kedro_azureml_deploy.errors import ReplayError
+from kedro_azureml_deploy.user_cache import user_cache
 
 #: The environment variable that relocates the cache of step environments.
 CACHE_VARIABLE = "KEDRO_AZUREML_STEP_ENVS"
@@ -108,11 +109,7 @@ def cache_folder() -> Path:
     configured = os.environ.get(CACHE_VARIABLE)
     if configured:
         return Path(configured).expanduser().absolute()
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "kedro-azureml" / "step-envs"
+    return user_cache("step-envs")
 
 
 def runtime_requirement() -> list[str]:

@@ -8,16 +8,29 @@ are allowed with detect-secrets' own mechanisms: a line ending with ``# pragma: 
 or a ``.secrets.baseline`` at the project root (``detect-secrets scan > .secrets.baseline``), whose
 plugins, filters and known results then apply; a result it marks ``is_secret: true`` (audited as
 real) is still reported. detect-secrets is imported when a scan runs, never with the package.
+
+What a scan finds in each file is kept in the user's cache (:class:`ScanCache`, one file per
+project, nothing written into the project) by the file's path and SHA-256 and the scan's settings
+(detect-secrets' version, plugins and filters): a file unchanged since an earlier scan with the
+same settings is not scanned again, so ``doctor``, ``compile`` and every ``run`` pay only for the
+files that changed. A baseline's known results are applied after, to cached and fresh results
+alike.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro_azureml_deploy.local_folder import write_atomically
+from kedro_azureml_deploy.user_cache import user_cache
 
 #: The baseline detect-secrets reads, at the project root.
 BASELINE_FILE = ".secrets.baseline"
@@ -25,6 +38,12 @@ BASELINE_FILE = ".secrets.baseline"
 MAX_SCANNED_BYTES = 2 * 2**20
 #: A file whose first bytes hold a NUL byte is binary and not scanned.
 _BINARY_PROBE_BYTES = 8192
+#: The user cache's folder of earlier scans' results, one file per project.
+CACHE_NAME = "secret-scan"
+#: How many projects' results the cache keeps; past it, the least recently written go.
+CACHE_PROJECTS = 256
+#: The cache's own format; a file of another format is ignored (and replaced).
+_CACHE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,7 @@ class SecretScan:
 
     Attributes:
         secrets: each secret, by file and line.
-        scanned: how many files were scanned.
+        scanned: how many files were scanned, from the cache or afresh.
         not_scanned: the files left unscanned because they are larger than
             :data:`MAX_SCANNED_BYTES`, relative to the project (binary files are not listed).
         baseline: the ``.secrets.baseline`` that applied, ``None`` if none.
@@ -54,6 +73,8 @@ class SecretScan:
     not_scanned: tuple[PurePosixPath, ...]
     baseline: Path | None
     baseline_problem: str | None = None
+    #: Of ``scanned``, how many were unchanged since an earlier scan, and not scanned again.
+    from_cache: int = 0
 
 
 def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath]) -> SecretScan:
@@ -70,7 +91,7 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
     from detect_secrets.settings import default_settings, get_plugins, transient_settings
 
     root = project_path
-    to_scan: list[str] = []
+    to_scan: dict[str, str] = {}  # each text file, as the baseline names it: its SHA-256
     too_large: list[PurePosixPath] = []
     for relative in files:
         path = source / relative
@@ -79,8 +100,8 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             continue  # hashes, not secrets
         if path.stat().st_size > MAX_SCANNED_BYTES:
             too_large.append(PurePosixPath(shown))
-        elif not _is_binary(path):
-            to_scan.append(shown)
+        elif (digest := _text_digest(path)) is not None:
+            to_scan[shown] = digest
     baseline_path = root / BASELINE_FILE
     known = SecretsCollection()
     problem = None
@@ -100,24 +121,148 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
                 known = SecretsCollection()
         if not baseline_path.is_file() or problem is not None:
             settings.enter_context(default_settings())
+        cache = ScanCache.open(root, _settings_key())
+        results = {shown: cache.get(shown, digest) for shown, digest in to_scan.items()}
         collection = SecretsCollection(root=str(root))
-        for shown in to_scan:
-            collection.scan_file(shown)
+        for shown, result in results.items():
+            if result is None:
+                collection.scan_file(shown)
+        fresh: dict[str, list[Secret]] = {shown: [] for shown, r in results.items() if r is None}
+        for filename, secret in collection:
+            fresh[filename].append(Secret(secret.line_number, secret.type, secret.secret_hash))
+        for shown, secrets in fresh.items():
+            cache.put(shown, to_scan[shown], secrets)
+        cache.save()
         allowed = {  # known to the baseline, and not audited as a real secret
             (filename, secret.type, secret.secret_hash)
             for filename, secret in known
             if secret.is_secret is not True
         }
-        for filename, secret in collection:
-            if (filename, secret.type, secret.secret_hash) not in allowed:
-                found.append(SecretFound(PurePosixPath(filename), secret.line_number, secret.type))
+        for filename, secrets in (results | fresh).items():
+            for secret in secrets or ():
+                if (filename, secret.kind, secret.hash) not in allowed:
+                    found.append(SecretFound(PurePosixPath(filename), secret.line, secret.kind))
     return SecretScan(
         secrets=tuple(sorted(found, key=lambda s: (s.path, s.line, s.kind))),
         scanned=len(to_scan),
         not_scanned=tuple(too_large),
         baseline=baseline_path if baseline_path.is_file() else None,
         baseline_problem=problem,
+        from_cache=len(to_scan) - len(fresh),
     )
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One result of detect-secrets in a file, as the cache keeps it: no secret value, only
+    its line, its kind and the hash a baseline records."""
+
+    line: int
+    kind: str
+    hash: str
+
+
+class ScanCache:
+    """What earlier scans found in each file, for one set of scan settings.
+
+    One file per project in the user cache (see :func:`cache_file`), so a command writes
+    nothing into the project for it, not even for a job the checks refuse. The file holds
+    ``{"format", "project", "settings", "files": {path: {"sha256", "secrets": [[line, kind,
+    hash], ...]}}}``. It is read only when it is a plain file (a link is ignored, and replaced
+    on save), only for the project it names and under the settings it was written with; anything
+    unreadable is an empty cache. Entries of files this scan did not list are kept (another
+    job's code folder), those of files that no longer exist are dropped. Saving is best effort:
+    where the cache cannot be written, every scan is a full one.
+    """
+
+    def __init__(self, project_path: Path, settings: str, files: dict[str, Any]) -> None:
+        self._project_path = project_path
+        self._settings = settings
+        self._files = files
+        self._changed = False
+
+    @classmethod
+    def open(cls, project_path: Path, settings: str) -> ScanCache:
+        """The cache of ``project_path`` for ``settings`` (see :func:`_settings_key`)."""
+        files: dict[str, Any] = {}
+        path = cache_file(project_path)
+        if not path.is_symlink():
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if (
+                    isinstance(data, dict)
+                    and data.get("format") == _CACHE_FORMAT
+                    and data.get("project") == str(project_path.resolve())
+                    and data.get("settings") == settings
+                    and isinstance(data.get("files"), dict)
+                ):
+                    files = data["files"]
+        return cls(project_path, settings, files)
+
+    def get(self, shown: str, digest: str) -> list[Secret] | None:
+        """What the file ``shown`` held when its content had SHA-256 ``digest``; ``None`` when
+        it was not scanned so (or the entry is malformed)."""
+        entry = self._files.get(shown)
+        if not isinstance(entry, dict) or entry.get("sha256") != digest:
+            return None
+        try:
+            return [
+                Secret(int(line), str(kind), str(hash_)) for line, kind, hash_ in entry["secrets"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, shown: str, digest: str, secrets: list[Secret]) -> None:
+        """Keep what a scan found in ``shown`` with content ``digest``."""
+        self._files[shown] = {
+            "sha256": digest,
+            "secrets": [[s.line, s.kind, s.hash] for s in secrets],
+        }
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the cache back when a file was scanned afresh (best effort, see the class)."""
+        if not self._changed:
+            return
+        files = {
+            shown: entry
+            for shown, entry in sorted(self._files.items())
+            if (self._project_path / shown).is_file()
+        }
+        project = str(self._project_path.resolve())
+        data = {"format": _CACHE_FORMAT, "project": project, "settings": self._settings}
+        path = cache_file(self._project_path)
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(data | {"files": files}) + "\n")
+            _forget_oldest(path.parent, keep=CACHE_PROJECTS)
+
+
+def cache_file(project_path: Path) -> Path:
+    """The cache file of the project at ``project_path``: named by its resolved path's digest."""
+    digest = hashlib.sha256(str(project_path.resolve()).encode()).hexdigest()[:32]
+    return user_cache(CACHE_NAME) / f"{digest}.json"
+
+
+def _forget_oldest(folder: Path, *, keep: int) -> None:
+    """Remove all but the ``keep`` most recently written cache files of ``folder``."""
+    files = [path for path in folder.glob("*.json") if not path.is_symlink()]
+    if len(files) <= keep:
+        return
+    files.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in files[keep:]:
+        path.unlink(missing_ok=True)
+
+
+def _settings_key() -> str:
+    """A digest of what decides a file's results besides its path and content: detect-secrets'
+    version and the plugins and filters in force (the defaults, or a baseline's)."""
+    from importlib.metadata import version
+
+    from detect_secrets.settings import get_settings
+
+    settings = json.dumps(get_settings().json(), sort_keys=True, default=str)
+    return hashlib.sha256(f"{version('detect-secrets')}\n{settings}".encode()).hexdigest()
 
 
 @contextlib.contextmanager
@@ -139,9 +284,13 @@ def _default_plugins() -> list[dict[str, str]]:
     return [{"name": kind.__name__} for kind in get_mapping_from_secret_type_to_class().values()]
 
 
-def _is_binary(path: Path) -> bool:
+def _text_digest(path: Path) -> str | None:
+    """The SHA-256 of a text file's content; ``None`` for a binary file (a NUL byte among its
+    first bytes) or one that cannot be read, neither of which is scanned."""
     try:
-        with path.open("rb") as file:
-            return b"\0" in file.read(_BINARY_PROBE_BYTES)
+        content = path.read_bytes()
     except OSError:
-        return True
+        return None
+    if b"\0" in content[:_BINARY_PROBE_BYTES]:
+        return None
+    return hashlib.sha256(content).hexdigest()

@@ -1,0 +1,132 @@
+"""The secret scan keeps what it found per file in the user's cache: a file unchanged since the
+last scan under the same settings is not scanned again, nothing is written into the project, and
+nothing in the cache can hide a secret (a changed file, other settings, a link or a broken cache
+mean a scan).
+
+Real detect-secrets on real files; the keys planted here are built at run time, so no
+secret-looking text is committed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from kedro_azureml_deploy.snapshot.secret_scan import SecretFound, cache_file, scan_files
+
+AWS_KEY_ID = "AKIA" + "Q3RZ7XWN4M2KTB5P"
+LEAK = SecretFound(PurePosixPath("src/settings_export.py"), 2, "AWS Access Key")
+
+
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache" / "kedro-azureml"
+
+
+def project_with_files(root: Path) -> tuple[Path, list[PurePosixPath]]:
+    files = {
+        "src/settings_export.py": f"import os\nKEY = {AWS_KEY_ID!r}\n",
+        "src/pipeline.py": "def run():\n    return 1\n",
+        "conf/base/parameters.yml": "n: 1\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root, [PurePosixPath(name) for name in files]
+
+
+def scan(root: Path, files: list[PurePosixPath]):
+    return scan_files(root, root, files)
+
+
+def test_an_unchanged_file_is_not_scanned_again_and_its_secret_is_still_reported(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    before = sorted(root.rglob("*"))
+
+    first = scan(root, files)
+    second = scan(root, files)
+
+    assert first.secrets == second.secrets == (LEAK,)
+    assert (first.scanned, first.from_cache) == (3, 0)
+    assert (second.scanned, second.from_cache) == (3, 3)
+    assert sorted(root.rglob("*")) == before  # nothing written into the project
+    assert AWS_KEY_ID not in cache_file(root).read_text()  # kinds and hashes, no values
+
+
+def test_a_changed_file_is_scanned_again_whichever_way_it_changed(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    scan(root, files)
+
+    (root / "src/settings_export.py").write_text(
+        f"import os\nKEY = {AWS_KEY_ID!r}  # pragma: allowlist secret\n"
+    )
+    (root / "src/pipeline.py").write_text(f"def run():\n    return {AWS_KEY_ID!r}\n")
+    after = scan(root, files)
+
+    assert after.from_cache == 1
+    assert after.secrets == (SecretFound(PurePosixPath("src/pipeline.py"), 2, "AWS Access Key"),)
+
+
+def test_other_scan_settings_do_not_use_the_results_of_the_earlier_ones(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    scan(root, files)
+    baseline = {
+        "version": "1.5.0",
+        "plugins_used": [{"name": "AWSKeyDetector"}],
+        "filters_used": [],
+        "results": {},
+        "generated_at": "2026-01-01T00:00:00Z",
+    }
+    (root / ".secrets.baseline").write_text(json.dumps(baseline))
+
+    with_baseline = scan(root, files)
+    again = scan(root, files)
+
+    assert (with_baseline.from_cache, with_baseline.secrets) == (0, (LEAK,))
+    assert again.from_cache == 3
+
+
+def test_a_cache_that_is_a_link_or_broken_is_not_believed(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    scan(root, files)
+    cache = cache_file(root)
+    forged = json.loads(cache.read_text())
+    forged["files"]["src/settings_export.py"]["secrets"] = []  # "nothing here"
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text(json.dumps(forged))
+    cache.unlink()
+    cache.symlink_to(outside)
+
+    through_link = scan(root, files)
+
+    assert (through_link.from_cache, through_link.secrets) == (0, (LEAK,))
+    assert not cache.is_symlink() and json.loads(outside.read_text()) == forged  # replaced
+
+    cache.write_text('{"format": 1, "files": ')
+    assert (scan(root, files).from_cache, scan(root, files).secrets) == (0, (LEAK,))
+
+
+def test_another_project_at_the_same_place_is_not_given_the_old_ones_results(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    scan(root, files)
+    cache = cache_file(root)
+    data = json.loads(cache.read_text())
+    data["project"] = str(tmp_path / "another")
+    cache.write_text(json.dumps(data))
+
+    assert scan(root, files).from_cache == 0
+
+
+def test_where_the_cache_cannot_be_written_every_scan_is_a_full_one(tmp_path, user_cache):
+    root, files = project_with_files(tmp_path / "project")
+    user_cache.mkdir(parents=True)
+    (user_cache / "secret-scan").write_text("not a folder")
+
+    first = scan(root, files)
+    second = scan(root, files)
+
+    assert first.secrets == second.secrets == (LEAK,)
+    assert second.from_cache == 0
