@@ -78,3 +78,36 @@ def test_inside_a_project_the_project_group_answers(project):
     assert execute_help.returncode == 0 and "--az-output" in execute_help.stdout
     assert "needs a Kedro project" not in kedro_help.stdout
     assert kedro_help.stdout.count("\n  azureml ") == 1
+
+
+# kedro-telemetry (in Kedro's starters' requirements) masks each command line before it runs by
+# asking ``KedroCLI.get_command(ctx=None, ...)``; with consent not refused it does so on every
+# ``kedro azureml`` call, so a lookup without a context must not fail.
+MASK_COMMAND = """
+import json, sys
+from pathlib import Path
+from kedro.framework.cli.cli import KedroCLI
+from kedro.utils import find_kedro_project
+from kedro_telemetry.masking import _mask_kedro_cli
+
+cli = KedroCLI(project_path=find_kedro_project(Path.cwd()) or Path.cwd())
+print(json.dumps(_mask_kedro_cli(cli, command_args=sys.argv[1:])))
+"""
+
+
+@pytest.mark.parametrize("inside", [True, False], ids=["inside", "outside"])
+def test_kedro_telemetry_masks_an_azureml_command_line_without_failing(project, tmp_path, inside):
+    pytest.importorskip("kedro_telemetry")
+    cwd = project.path if inside else tmp_path
+    result = subprocess.run(
+        [sys.executable, "-c", MASK_COMMAND, "azureml", "run", "-j", "default", "--local"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **quiet_kedro_env()},
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    masked = result.stdout.splitlines()[-1]
+    assert masked.startswith('["azureml", "run"') if inside else masked == '["*****"]'

@@ -24,9 +24,14 @@ NEEDS_PROJECT = (
 )
 
 
-def _in_project(ctx: click.Context) -> bool:
-    """Whether Kedro found a project: it passes the project's metadata as the root's ``obj``."""
-    return ctx.find_root().obj is not None
+def _in_project(ctx: click.Context | None) -> bool:
+    """Whether Kedro found a project: it passes the project's metadata as the root's ``obj``.
+
+    Without a context (kedro-telemetry asks ``KedroCLI.get_command(ctx=None, ...)`` before every
+    command, to mask its arguments), this group stays out of the way: inside a project the
+    project group answers, outside one nothing does, and kedro-telemetry masks the command.
+    """
+    return ctx is None or ctx.find_root().obj is not None
 
 
 class OutsideProjectCommands(click.Group):
