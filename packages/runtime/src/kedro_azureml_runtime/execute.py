@@ -2,7 +2,8 @@
 
 A full ``KedroSession`` runs them, so every hook of ``settings.py`` and of installed plugins fires as
 in ``kedro run --nodes``; ``AzurePipelinesRunner`` connects the node's datasets to the folders Azure
-ML mounted for the step.
+ML mounted for the step. Parameters go into the catalog with the copy mode Kedro would infer, but
+without importing pandas, NumPy and ibis to infer it (``parameter_datasets``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_azureml_runtime.errors import ExecuteError, runtime_error_behind
+from kedro_azureml_runtime.parameter_datasets import explicit_parameter_copy_mode
 from kedro_azureml_runtime.runner import AzurePipelinesRunner
 
 if TYPE_CHECKING:
@@ -102,9 +104,12 @@ def _run_once(
     from kedro.framework.session import KedroSession
 
     runner = AzurePipelinesRunner(inputs=inputs, outputs=outputs)
-    with KedroSession.create(
-        project_path=project_path, env=env, runtime_params=dict(params or {}) or None
-    ) as session:
+    with (
+        explicit_parameter_copy_mode(),
+        KedroSession.create(
+            project_path=project_path, env=env, runtime_params=dict(params or {}) or None
+        ) as session,
+    ):
         return session.run(
             **pipeline_selection(session, pipeline),
             node_names=list(nodes),
