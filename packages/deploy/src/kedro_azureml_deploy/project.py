@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -61,9 +62,17 @@ class KedroProject:
             ConfigError: a catalog entry names credentials the environment does not define, or
                 Kedro cannot read the catalog or the parameters (see :func:`kedro_config_errors`).
         """
+        from kedro.framework.project import settings
+
+        from kedro_azureml_runtime.parameter_datasets import with_explicit_parameter_copy_mode
+
+        self._hand_catalog_config_to_kedro()
+        # As `KedroSession.run` makes it (`context.catalog` would use Kedro's DataCatalog, not
+        # the project's class), with parameters that do not import pandas.
+        catalog_class = with_explicit_parameter_copy_mode(settings.DATA_CATALOG_CLASS)
         try:
             with kedro_config_errors(self.path, self.env):
-                return self.context.catalog
+                return self.context._get_catalog(catalog_class=catalog_class)
         except KeyError as exc:
             missing = re.search(r"Unable to find credentials '([^']+)'", str(exc))
             if not missing:
@@ -75,6 +84,30 @@ class KedroProject:
                 "environment variables, Azure Key Vault or the compute's managed identity (docs: "
                 "'Migrate an existing project', section 'Secrets in steps')."
             ) from None
+
+    @cached_property
+    def catalog_config(self) -> dict[str, Any]:
+        """The project's catalog configuration as Kedro reads it, read once: the catalog and the
+        checks of ``doctor`` share it.
+
+        Raises:
+            ConfigError: Kedro cannot read it (see :func:`kedro_config_errors`).
+            KeyError, MissingConfigException: the config loader has no catalog.
+        """
+        with kedro_config_errors(self.path, self.env):
+            return dict(self.context.config_loader["catalog"])
+
+    def _hand_catalog_config_to_kedro(self) -> None:
+        """Set :attr:`catalog_config` on the context's config loader, which then returns it
+        instead of reading the files again (``OmegaConfigLoader`` returns a key set on it as it
+        is). Kedro turns its relative paths into absolute ones in place, hence the copy."""
+        from kedro.config import MissingConfigException
+
+        try:
+            config = self.catalog_config
+        except (KeyError, MissingConfigException):
+            return  # Kedro reads it, and says what is wrong, as it makes the catalog
+        self.context.config_loader["catalog"] = copy.deepcopy(config)
 
     @cached_property
     def configured_parameters(self) -> dict[str, Any]:

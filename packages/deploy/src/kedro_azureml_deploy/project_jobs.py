@@ -20,7 +20,7 @@ from kedro_azureml_deploy.doctor.findings import Diagnosis
 from kedro_azureml_deploy.errors import CompileError, ConfigError
 from kedro_azureml_deploy.local_folder import COMPILED_FOLDER
 from kedro_azureml_deploy.mlflow_config import mlflow_experiment
-from kedro_azureml_deploy.project import KedroProject, kedro_config_errors
+from kedro_azureml_deploy.project import KedroProject
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,6 @@ def _catalog_config(project: KedroProject) -> dict[str, Any]:
     from kedro.config import MissingConfigException
 
     try:
-        with kedro_config_errors(project.path, project.env):
-            return dict(project.context.config_loader["catalog"])
+        return project.catalog_config
     except (KeyError, MissingConfigException):
         return {}
