@@ -325,3 +325,41 @@ def test_the_starter_log_copied_into_the_project_replaces_a_symlink_and_never_fo
     assert outside.read_text() == "not the project's\n"
     assert not (local / LOG_NAME).is_symlink()
     assert (local / LOG_NAME).read_text() == "warmed up\n"
+
+
+#: A node that makes garbage in reference cycles and leaves it to the automatic collector.
+CYCLE_FUNCTIONS = '''
+
+def make_cycles(value):
+    """Garbage in cycles, more than the collector's first threshold, never collected by hand."""
+    collected = []
+
+    class Cyclic:
+        def __del__(self):
+            collected.append(1)
+
+    for _ in range(20000):
+        first, second = Cyclic(), Cyclic()
+        first.other, second.other = second, first
+    return {"collected": len(collected)}
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_the_garbage_a_step_makes_is_collected_as_it_runs(make_project, warm):
+    """The starter's own objects are frozen out of the collector's reach before each fork (so a
+    step's collections do not walk, and copy, the pages it shares with the starter); the step's
+    own garbage is still collected automatically, warm as cold."""
+    project = make_project(
+        nodes=[NodeSpec("cycles", "make_cycles", ["params:seed"], ["report"])],
+        extra_functions=CYCLE_FUNCTIONS,
+        catalog={"report": pipeline_dataset("report.json", "json.JSONDataset")},
+    )
+
+    result = replay(project, compile_job(project), warm=warm)
+
+    assert result.report.ok, result.report.step("cycles").log_path.read_text()
+    assert step_starts_of(result.report) == {"cycles": "warm" if warm else "cold"}
+    outputs = result.report.run_dir / "cycles" / "outputs" / "report" / "report.json"
+    assert json.loads(outputs.read_text())["collected"] > 10000

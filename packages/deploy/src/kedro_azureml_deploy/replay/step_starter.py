@@ -30,6 +30,7 @@ business, and end with the replay like cold ones.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import json
@@ -100,6 +101,11 @@ def serve(watch_fd: int, control: socket.socket) -> dict[str, Any] | None:
         step = socket.socket(fileno=fds[0])
         sys.stdout.flush()
         sys.stderr.flush()
+        # The starter's objects go to the collector's permanent generation: a step's collections,
+        # the one at its exit included, then never walk them, and so never copy the pages they
+        # share with the starter (that walk took most of a warm step's exit). The step's own
+        # objects are collected as in a cold step.
+        gc.freeze()
         if os.fork() == 0:  # the step's leader
             control.close()
             return _lead(watch_fd, step)
