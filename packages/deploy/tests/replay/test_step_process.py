@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import textwrap
@@ -117,3 +118,19 @@ def test_a_step_and_all_it_started_die_when_the_process_that_started_it_is_kille
         replay.wait()
     assert process_ends(shell, within=30)
     assert process_ends(child, within=30)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="pidfd_open is Linux 5.3+")
+def test_a_step_says_when_it_ends_through_a_descriptor_the_engine_can_wait_on(tmp_path):
+    """The engine waits on ``end_fd`` between two polls: it becomes readable when the step ends
+    (not before), and is released once the end is collected."""
+    release = tmp_path / "release"
+    process = start(tmp_path, f"while [ ! -f {release} ]; do sleep 0.05; done")
+    end = process.end_fd()
+    assert end is not None
+
+    assert select.select([end], [], [], 0.3)[0] == []  # still running
+    release.touch()
+    assert select.select([end], [], [], 20)[0] == [end]
+    assert wait(process) == 0
+    assert process.end_fd() is None

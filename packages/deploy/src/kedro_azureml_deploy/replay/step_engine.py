@@ -19,6 +19,7 @@ its upstream ends, a small fraction of any step's own start-up.
 
 from __future__ import annotations
 
+import select
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,7 @@ class StepEngine:
                 self._start_ready_steps()
                 if not self._running:
                     return
-                time.sleep(POLL_SECONDS)
+                self._wait_for_an_end()
                 self._collect_ended_steps()
             self._interrupt()
         except BaseException:
@@ -144,6 +145,20 @@ class StepEngine:
             for name, step in self._job.steps.items():
                 for port in step.outputs:
                     make_writable(self._run.output_folder(name, port))
+
+    def _wait_for_an_end(self) -> None:
+        """Wait ``POLL_SECONDS``, or less: until a running step ends, when its process tells
+        (see ``StepProcess.end_fd``), so the next step of a chain starts at once."""
+        ends = [
+            fd for running in self._running.values() if (fd := running.process.end_fd()) is not None
+        ]
+        if not ends:
+            time.sleep(POLL_SECONDS)
+            return
+        try:
+            select.select(ends, [], [], POLL_SECONDS)
+        except (OSError, ValueError):  # a descriptor closed meanwhile: the poll tells
+            time.sleep(POLL_SECONDS)
 
     def _start_ready_steps(self) -> None:
         reused = True

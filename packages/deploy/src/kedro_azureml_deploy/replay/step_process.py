@@ -37,6 +37,7 @@ class StepProcess:
 
     def __init__(self, popen: subprocess.Popen[bytes] | None, timeout: float | None) -> None:
         self._popen = popen
+        self._end_fd = step_supervisor.process_end_fd(popen.pid) if popen is not None else None
         self.started = time.monotonic()
         self._deadline = None if timeout is None else self.started + timeout
         self._stop_requested: float | None = None
@@ -92,6 +93,7 @@ class StepProcess:
         code = self._ended()
         if code is not None:
             self._signal_group(signal.SIGKILL)  # what the command left behind
+            self._close_end_fd()
             return code
         now = time.monotonic()
         if self._deadline is not None and now >= self._deadline and not self.timed_out:
@@ -100,6 +102,11 @@ class StepProcess:
         if self._stop_requested is not None and now - self._stop_requested >= STOP_GRACE_SECONDS:
             self._signal_group(signal.SIGKILL)
         return None
+
+    def end_fd(self) -> int | None:
+        """A file descriptor that becomes readable when the command ends (the engine waits on
+        it between two polls), ``None`` when there is none or it has ended."""
+        return self._end_fd
 
     def stop(self) -> None:
         """Ask every process of the step to end (SIGTERM); :meth:`poll` kills them after the
@@ -112,6 +119,12 @@ class StepProcess:
         """The command's exit code (minus the signal that killed it) once it ended."""
         assert self._popen is not None
         return self._popen.poll()
+
+    def _close_end_fd(self) -> None:
+        if self._end_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._end_fd)
+            self._end_fd = None
 
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone

@@ -59,13 +59,29 @@ def watch(watch_fd: int, child: int) -> int:
     Returns:
         The child's wait status, as ``os.waitpid`` gives it.
     """
-    while True:
-        readable, _, _ = select.select([watch_fd], [], [], CHECK_SECONDS)
-        if readable:  # the replay's end of the pipe is closed: it died
-            os.killpg(0, signal.SIGKILL)
-        pid, status = os.waitpid(child, os.WNOHANG)
-        if pid == child:
-            return status
+    ended = process_end_fd(child)  # readable the moment the child ends, where Linux has it
+    waited = [watch_fd] if ended is None else [watch_fd, ended]
+    try:
+        while True:
+            readable, _, _ = select.select(waited, [], [], CHECK_SECONDS)
+            if watch_fd in readable:  # the replay's end of the pipe is closed: it died
+                os.killpg(0, signal.SIGKILL)
+            pid, status = os.waitpid(child, os.WNOHANG)
+            if pid == child:
+                return status
+    finally:
+        if ended is not None:
+            os.close(ended)
+
+
+def process_end_fd(pid: int) -> int | None:
+    """A file descriptor that becomes readable when process ``pid`` ends (``pidfd_open``,
+    Linux 5.3 and later), so that waiting for a step ends with it rather than at the next
+    check; ``None`` where there is none: the check every ``CHECK_SECONDS`` remains."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def exit_as(status: int) -> None:

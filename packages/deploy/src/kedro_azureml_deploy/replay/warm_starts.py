@@ -130,6 +130,10 @@ class WarmStepProcess(StepProcess):
     def pid(self) -> int:
         return self._leader
 
+    def end_fd(self) -> int | None:
+        """The leader's socket, readable when it writes the step's status (or dies)."""
+        return None if self._exit_code is not None else self._channel.fileno()
+
     @property
     def process_group(self) -> int:
         return self._leader
