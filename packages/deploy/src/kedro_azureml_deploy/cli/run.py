@@ -98,19 +98,21 @@ def _replay_locally(
     warm: bool,
 ) -> None:
     from kedro_azureml_deploy.errors import ReplayError
-    from kedro_azureml_deploy.replay.local_run import run_jobs_locally
+    from kedro_azureml_deploy.replay.local_run import run_jobs_locally, warm_starter
 
-    project, names = open_jobs(metadata, jobs, options)
-    reports = run_jobs_locally(
-        project,
-        names,
-        options,
-        python=python,
-        max_parallel=max_parallel,
-        resume=resume,
-        reuse=reuse,
-        warm=warm,
-    )
+    with warm_starter(metadata.project_path, python, warm=warm) as starter:
+        project, names = open_jobs(metadata, jobs, options)
+        reports = run_jobs_locally(
+            project,
+            names,
+            options,
+            python=python,
+            max_parallel=max_parallel,
+            resume=resume,
+            reuse=reuse,
+            warm=warm,
+            starter=starter,
+        )
     failed = [
         f"{name} ({report.status}, run {report.run_id})"
         for name, report in zip(names, reports, strict=True)

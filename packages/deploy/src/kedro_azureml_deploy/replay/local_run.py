@@ -4,16 +4,17 @@ Each job is compiled (and checked by ``doctor``) once, written where the project
 (``.azureml-local/compiled/<job>.yml``), then replayed from that file with the code snapshot the
 check already took, so what runs is exactly what Azure ML would get.
 
-The warm starter (``replay.warm_starts``) starts before the first compile when the steps'
-environment is already built, so that its imports overlap the compile; it runs in a temporary
-folder, so a job the checks refuse leaves nothing new in the project, and its log is copied into
-``.azureml-local/`` once a job is accepted.
+The warm starter (``replay.warm_starts``, see :func:`warm_starter`) starts before the project is
+even opened when the steps' environment is already built, so that its imports overlap opening the
+project and compiling; it runs in a temporary folder, so a job the checks refuse leaves nothing
+new in the project, and its log is copied into ``.azureml-local/`` once a job is accepted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ def run_jobs_locally(
     console: Console | None = None,
     reuse: bool = True,
     warm: bool = True,
+    starter: StepStarter | None = None,
 ) -> list[ReplayReport]:
     """Compile each job of ``job_names`` and replay it locally, one job after the other.
 
@@ -63,6 +65,8 @@ def run_jobs_locally(
         reuse: ``False`` (``--no-reuse``) runs every step, on ``resume`` too.
         warm: fork the steps from a warm starter; ``False`` (``--cold``) starts each as a new
             interpreter.
+        starter: the warm starter of :func:`warm_starter`, already warming up; without one (and
+            ``warm``), each replay starts its own once its job passed the checks.
 
     Returns:
         One report per job, in order; a job that fails does not stop the next ones.
@@ -73,7 +77,6 @@ def run_jobs_locally(
     """
     if resume and len(job_names) > 1:
         raise ReplayError("--resume takes one job at a time: pass one -j/--job.")
-    starter = _early_starter(project.path, python, console) if warm else None
     replay = partial(
         replay_job,
         project_path=project.path,
@@ -85,13 +88,25 @@ def run_jobs_locally(
         warm=warm,
         starter=starter,
     )
+    return [_run_job_locally(project, name, options, replay, starter) for name in job_names]
+
+
+@contextlib.contextmanager
+def warm_starter(
+    project_path: Path, python: Path | None, console: Console | None = None, *, warm: bool = True
+) -> Iterator[StepStarter | None]:
+    """The warm starter of a ``run --local``, started on entry (see :func:`_early_starter`), so
+    that it warms up while the project opens and its jobs compile; ``None`` with ``warm=False``
+    or when the steps' environment is not built yet. On the way out it is stopped, its log kept
+    in ``.azureml-local/`` when a job passed its checks, and its temporary folder removed."""
+    starter = _early_starter(project_path, python, console) if warm else None
     try:
-        return [_run_job_locally(project, name, options, replay, starter) for name in job_names]
+        yield starter
     finally:
         if starter is not None:
             starter.close()
-            if (project.path / LOCAL_FOLDER / LOG_NAME).is_file():  # copied once a job passed
-                starter.copy_log(project.path / LOCAL_FOLDER)
+            if (project_path / LOCAL_FOLDER / LOG_NAME).is_file():  # copied once a job passed
+                starter.copy_log(project_path / LOCAL_FOLDER)
             shutil.rmtree(starter.folder, ignore_errors=True)
 
 
