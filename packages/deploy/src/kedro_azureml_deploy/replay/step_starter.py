@@ -55,10 +55,11 @@ def warm_up() -> None:
 
     Kedro's CLI with the commands of its plugins (``kedro`` loads them all on every call), the
     modules of the plugins' hooks (every session registers them), the session, runners, config and
-    io, the runtime's ``execute``; and pandas, NumPy and ibis when installed, which every step
-    imports as soon as it puts its parameters into a ``MemoryDataset`` (Kedro's copy-mode check),
-    the largest part of a step's start-up in a data project. The project's own modules are left
-    to each step, which imports them from its working copy as a cold step does.
+    io, the runtime's ``execute``; and pandas, NumPy and ibis when installed: a data project's
+    datasets and nodes import them (and a runtime older than its ``parameter_datasets``, or Kedro's
+    own copy-mode check of a ``MemoryDataset`` outside it, for any value), the largest part of a
+    step's start-up in a data project. The project's own modules are left to each step, which
+    imports them from its working copy as a cold step does.
     """
     from importlib.metadata import entry_points
 
