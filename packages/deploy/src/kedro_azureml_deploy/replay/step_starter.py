@@ -80,6 +80,12 @@ def warm_up() -> None:
     for name in ("pandas", "numpy", "ibis"):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
+    # Kedro's settings (dynaconf) walk the stack with `inspect.stack()` in every session, which
+    # maps each module loaded so far to its file, once per process; mapped here, every step
+    # inherits the map and adds its own modules only (about 0.04 s of each warm step).
+    import inspect
+
+    inspect.stack()
 
 
 def serve(watch_fd: int, control: socket.socket) -> dict[str, Any] | None:
