@@ -133,6 +133,18 @@ class StepStarts:
         """The command-line flags of ``kedro azureml replay`` / ``run --local``."""
         return () if self.warm else ("--cold",)
 
+    def assert_started_so(self, report: ReplayReport) -> None:
+        """Assert that every step of ``report`` that started did so this way, as ``run.json``
+        records it: a warm half whose steps all fell back to cold would test cold twice, and
+        pass."""
+        starts = {
+            name: step["start"]
+            for name, step in run_state(report)["steps"].items()
+            if step["start"] is not None
+        }
+        assert starts, "no step started"
+        assert set(starts.values()) == {"warm" if self.warm else "cold"}, starts
+
 
 @pytest.fixture(params=["warm", "cold"])
 def step_starts(request: pytest.FixtureRequest) -> StepStarts:

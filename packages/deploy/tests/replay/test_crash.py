@@ -116,6 +116,7 @@ def test_sigkill_of_the_replay_ends_every_step_process_and_the_run_resumes(
     resumed = replay(project, job_file, resume=run_dir.name, **step_starts.options).report
 
     assert resumed.ok and resumed.run_id == run_dir.name
+    step_starts.assert_started_so(resumed)
     assert state_of(run_dir)["steps"]["sleeper"]["process_group"] is None
 
 

@@ -74,6 +74,7 @@ def test_the_hook_lifecycle_fires_in_every_step(hook_recording_chain, step_start
     report = replay(project, job_file, max_parallel=1, **step_starts.options).report
 
     assert report.ok
+    step_starts.assert_started_so(report)
     calls = read_hook_log(hook_log)
     runs = [call["nodes"] for call in calls if call["hook"] == "before_pipeline_run"]
     assert runs == [["node_0"], ["node_1"]]

@@ -41,6 +41,7 @@ def test_a_chain_passes_data_through_output_folders_and_records_the_run(make_pro
     report = result.report
 
     assert report.ok and report.status == "succeeded"
+    step_starts.assert_started_so(report)
     assert [(s.name, s.status, s.exit_code) for s in report.steps] == [
         ("node_0", "succeeded", 0),
         ("node_1", "succeeded", 0),
@@ -142,6 +143,7 @@ def test_a_step_writing_into_its_input_fails_as_on_azure(make_project, step_star
 
     report = replay(project, compile_job(project), **step_starts.options).report
 
+    step_starts.assert_started_so(report)
     writer = report.step("writer")
     assert writer.status == "failed" and report.status == "failed"
     if writer.exit_code == 0:  # root: permissions did not stop the write, the check did
@@ -161,8 +163,12 @@ def test_independent_steps_run_in_parallel_up_to_max_parallel(make_project, step
     project = make_project(nodes=nodes, extra_functions=NODE_FUNCTIONS)
     job_file = compile_job(project)
 
-    parallel = run_state(replay(project, job_file, max_parallel=2, **step_starts.options).report)
-    serial = run_state(replay(project, job_file, max_parallel=1, **step_starts.options).report)
+    reports = [
+        replay(project, job_file, max_parallel=n, **step_starts.options).report for n in (2, 1)
+    ]
+    for report in reports:
+        step_starts.assert_started_so(report)
+    parallel, serial = (run_state(report) for report in reports)
 
     left, right, joined = (interval(parallel, step) for step in ("left", "right", "joined"))
     assert max(left[0], right[0]) < min(left[1], right[1])  # the two overlapped
@@ -190,6 +196,7 @@ def test_a_failed_step_skips_its_dependents_when_the_job_continues_on_step_failu
     report = result.report
 
     assert report.status == "failed" and not report.ok
+    step_starts.assert_started_so(report)
     assert report.step("broken").status == "failed"
     assert report.step("broken").exit_code == 1
     assert "this node fails on purpose" in report.step("broken").log_path.read_text()
@@ -221,6 +228,7 @@ def test_without_continue_on_step_failure_running_steps_finish_and_no_new_step_s
 
     report = replay(project, compile_job(project), max_parallel=2, **step_starts.options).report
 
+    step_starts.assert_started_so(report)
     statuses = {step.name: step.status for step in report.steps}
     assert statuses == {
         "broken": StepStatus.FAILED,
@@ -245,6 +253,7 @@ def test_a_step_past_its_timeout_is_stopped(make_project, step_starts, tmp_path,
 
     report = replay(project, job_file, **step_starts.options).report
 
+    step_starts.assert_started_so(report)
     sleeper = report.step("sleeper")
     assert sleeper.status == "timed_out"
     assert pid_file.is_file(), "the node never started: raise the timeout"

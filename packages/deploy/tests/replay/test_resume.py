@@ -52,6 +52,8 @@ def test_a_failed_run_resumed_after_fixing_the_cause_keeps_the_unchanged_steps(
     resumed = replay(project, job_file, resume=failed.run_id, **step_starts.options)
 
     assert resumed.report.ok
+    step_starts.assert_started_so(failed)
+    step_starts.assert_started_so(resumed.report)
     assert resumed.report.run_id == failed.run_id and resumed.report.run_dir == failed.run_dir
     assert [s.status for s in resumed.report.steps] == ["succeeded"] * 3
     first_after = run_state(resumed.report)["steps"]["first"]
@@ -111,6 +113,7 @@ def test_sigterm_interrupts_the_replay_without_orphans_and_the_run_resumes(
     resumed = replay(project, job_file, resume=run_id, **step_starts.options).report
 
     assert resumed.ok and resumed.run_id == run_id
+    step_starts.assert_started_so(resumed)
 
 
 def test_resuming_an_unknown_run_lists_recent_runs_and_deletes_nothing(make_project, write_job):
