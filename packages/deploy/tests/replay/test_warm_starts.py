@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, StepStarter, execute_arguments
+from kedro_azureml_deploy.replay.warm_starts import (
+    LOG_NAME,
+    StepStarter,
+    execute_arguments,
+    startup_variables,
+)
 from project_factory import (
     NodeSpec,
     chain,
@@ -58,6 +63,13 @@ def draw(value):
 
 def describe_interpreter(value):
     return {"prefix": sys.prefix, "executable": sys.executable, "argv0": sys.argv[0]}
+
+
+def describe_time_zone(value):
+    """The time zone ``time`` read from ``TZ`` when it was imported."""
+    import time
+
+    return {"tzname": list(time.tzname)}
 '''
 
 
@@ -108,6 +120,57 @@ def test_a_warm_step_calls_the_same_hooks_in_the_same_order_as_a_cold_one(hook_r
 
     assert calls["warm"] == calls["cold"]
     assert sum(call["hook"] == "after_context_created" for call in calls["warm"]) == 3
+
+
+@pytest.mark.slow
+def test_a_step_that_sets_a_start_up_variable_starts_cold_and_sees_its_value(make_project):
+    """``time`` reads ``TZ`` when it is imported, which the starter did with the replay's."""
+    nodes = [NodeSpec("zone", "describe_time_zone", ["params:seed"], ["report"])]
+    project = state_project(make_project, nodes)
+    job_file = compile_job(project, job={"env_vars": {"TZ": "XYZ-3"}})
+
+    result = replay(project, job_file)
+
+    assert result.report.ok, result.report.step("zone").log_path.read_text()
+    assert step_starts_of(result.report) == {"zone": "cold"}
+    report_file = result.report.run_dir / "zone" / "outputs" / "report" / "report.json"
+    assert json.loads(report_file.read_text()) == {"tzname": ["XYZ", "XYZ"]}
+
+
+STARTER_ENV = {"PATH": "/env/bin", "KEDRO_ENV": "base", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "2"}
+
+
+@pytest.mark.parametrize(
+    "step_env",
+    [
+        {**STARTER_ENV, "PYTHONHASHSEED": "0"},
+        {**STARTER_ENV, "TZ": "Asia/Tokyo"},
+        {**STARTER_ENV, "TZDIR": "/opt/zoneinfo"},
+        {**STARTER_ENV, "LANG": "de_DE.UTF-8"},
+        {**STARTER_ENV, "LC_ALL": "C"},
+        {**STARTER_ENV, "LD_LIBRARY_PATH": "/opt/cuda/lib64"},
+        {**STARTER_ENV, "LD_PRELOAD": "/usr/lib/libjemalloc.so"},
+        {**STARTER_ENV, "DYLD_LIBRARY_PATH": "/opt/lib"},
+        {**STARTER_ENV, "OMP_NUM_THREADS": "1"},
+        {**STARTER_ENV, "MKL_NUM_THREADS": "1"},
+        {**STARTER_ENV, "OPENBLAS_NUM_THREADS": "1"},
+        {**STARTER_ENV, "NUMEXPR_MAX_THREADS": "1"},
+        {**STARTER_ENV, "MALLOC_ARENA_MAX": "2"},
+        {**STARTER_ENV, "GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"},
+        {key: value for key, value in STARTER_ENV.items() if key != "OMP_NUM_THREADS"},
+    ],
+    ids=lambda env: next(
+        (f"{key}={env[key]}" for key in env if env[key] != STARTER_ENV.get(key)), "unset"
+    ),
+)
+def test_a_start_up_variable_set_changed_or_unset_tells_a_step_from_the_starter(step_env):
+    assert startup_variables(step_env) != startup_variables(STARTER_ENV)
+
+
+def test_other_variables_of_a_step_leave_its_start_up_as_the_starter_s():
+    step_env = {**STARTER_ENV, "KEDRO_ENV": "prod", "PATH": "/other/bin", "MLFLOW_RUN_ID": "r"}
+
+    assert startup_variables(step_env) == startup_variables(STARTER_ENV)
 
 
 def _step_environment(tmp_path: Path) -> Path:

@@ -12,9 +12,9 @@ own, and nothing one step changes in memory reaches another: each is a copy of t
 which runs no step.
 
 A step starts cold instead when its command is not a plain ``kedro azureml execute`` (a user's
-command, shell syntax, another ``kedro`` first on ``PATH``) or sets an interpreter variable
-(``PYTHON*``) the starter was not started with. When the starter cannot start or dies, every
-later step starts cold, with one line saying why.
+command, shell syntax, another ``kedro`` first on ``PATH``) or its environment differs from the
+starter's in a variable read at start-up (:data:`STARTUP_VARIABLE_PREFIXES`). When the starter
+cannot start or dies, every later step starts cold, with one line saying why.
 """
 
 from __future__ import annotations
@@ -88,8 +88,41 @@ def _has_shell_syntax(command: str) -> bool:
     return False
 
 
-def _python_variables(env: Mapping[str, str]) -> dict[str, str]:
-    return {key: value for key, value in env.items() if key.startswith("PYTHON")}
+#: The environment variables that act when a process starts or a library loads, by prefix. A
+#: warm step is a fork of the starter: it sees its own values in ``os.environ``, but what read
+#: them has done so already, with the starter's. So a step whose values of these differ from the
+#: starter's (set, changed or unset) starts cold.
+#:
+#: - ``PYTHON``: the interpreter's start-up (``PYTHONPATH``, ``PYTHONHASHSEED``, ``PYTHONHOME``,
+#:   ``PYTHONUTF8``, ``PYTHONWARNINGS`` ...).
+#: - ``TZ``: the time zone, which ``time`` reads when it is imported (``TZ``, ``TZDIR``).
+#: - ``LANG``, ``LC_``: the locale Python sets at start-up, hence the encodings of the standard
+#:   streams and of file names (``LANG``, ``LANGUAGE``, ``LC_ALL``, ``LC_CTYPE`` ...).
+#: - ``LD_``, ``DYLD_``: the dynamic loader's (``LD_LIBRARY_PATH``, ``LD_PRELOAD``; macOS'
+#:   ``DYLD_LIBRARY_PATH``), read when a program starts: the starter's native libraries, NumPy's
+#:   and pandas' included, are loaded already.
+#: - ``OMP_``, ``MKL_``, ``OPENBLAS_``, ``NUMEXPR_``: the thread pools and kernels of OpenMP, MKL,
+#:   OpenBLAS and numexpr, chosen when NumPy, pandas or numexpr load (``OMP_NUM_THREADS`` ...).
+#: - ``MALLOC_``, ``GLIBC_TUNABLES``: the C library's allocator, tuned before ``main``.
+STARTUP_VARIABLE_PREFIXES = (
+    "PYTHON",
+    "TZ",
+    "LANG",
+    "LC_",
+    "LD_",
+    "DYLD_",
+    "OMP_",
+    "MKL_",
+    "OPENBLAS_",
+    "NUMEXPR_",
+    "MALLOC_",
+    "GLIBC_TUNABLES",
+)
+
+
+def startup_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables of ``env`` that act at start-up (see :data:`STARTUP_VARIABLE_PREFIXES`)."""
+    return {key: value for key, value in env.items() if key.startswith(STARTUP_VARIABLE_PREFIXES)}
 
 
 #: What Kedro's console script (as pip and uv write it) runs.
@@ -251,7 +284,7 @@ class StepStarter:
         kedro = shutil.which("kedro", path=env.get("PATH"))
         if kedro is None or Path(kedro).parent != self.bin_folder:
             return None
-        if _python_variables(env) != _python_variables(self._env):
+        if startup_variables(env) != startup_variables(self._env):
             return None
         assert self._control is not None
         ours, theirs = socket.socketpair()
