@@ -350,6 +350,61 @@ def test_a_warm_step_logs_with_the_logging_configuration_of_its_project(make_pro
         assert "PROJECT-LOGGING kedro" in log, (mode, log)
 
 
+#: A project's logging as Kedro's template writes it, but leaving ``disable_existing_loggers`` at
+#: its default (true): dictConfig then disables every logger that exists and that it does not name.
+LOGGING_DISABLING_EXISTING = """\
+version: 1
+formatters:
+  marked:
+    format: "PROJECT-LOGGING %(name)s: %(message)s"
+handlers:
+  console:
+    class: logging.StreamHandler
+    formatter: marked
+    stream: ext://sys.stderr
+loggers:
+  kedro:
+    level: INFO
+  demo_project:
+    level: INFO
+root:
+  handlers: [console]
+  level: INFO
+"""
+
+#: A node logging through loggers that the runtime's and a plugin hook's modules create when
+#: imported: in a cold step after Kedro configured logging, in a warm one in the starter, before.
+LOG_THROUGH_PLUGIN_LOGGERS = """
+import logging
+
+
+def log_through_plugin_loggers(value):
+    for name in ("kedro_azureml_runtime.execute", "kedro_azureml_runtime.hooks.local_run_hook"):
+        logging.getLogger(name).warning("%s speaks", name)
+    return value
+"""
+
+
+@pytest.mark.slow
+def test_loggers_of_the_runtime_and_plugins_log_in_a_warm_step_as_in_a_cold_one(
+    make_project, step_starts
+):
+    nodes = [NodeSpec("speak", "log_through_plugin_loggers", ["params:seed"], ["a"])]
+    project = make_project(
+        nodes=nodes,
+        extra_functions=LOG_THROUGH_PLUGIN_LOGGERS,
+        extra_files={"conf/logging.yml": LOGGING_DISABLING_EXISTING},
+    )
+
+    report = replay(project, compile_job(project), **step_starts.options).report
+
+    assert report.ok
+    step_starts.assert_started_so(report)
+    log = report.step("speak").log_path.read_text()
+    for name in ("kedro_azureml_runtime.execute", "kedro_azureml_runtime.hooks.local_run_hook"):
+        assert f"PROJECT-LOGGING {name}: {name} speaks" in log, log
+
+
 @pytest.mark.slow
 def test_each_warm_step_draws_its_own_random_numbers_in_its_own_folder(make_project):
     """NumPy seeds its global random state once, at import, and a fork copies it; ``PWD`` is

@@ -48,6 +48,9 @@ from typing import Any
 #: Seconds between two reaps of ended leaders while no request comes.
 REAP_SECONDS = 0.5
 READY = b"ready\n"
+#: The loggers that existed when Kedro first configured logging in the warm-up: a cold step has
+#: these when it configures logging; it creates every other one after (see :func:`warm_up`).
+_LOGGERS_AT_CONFIGURATION: frozenset[str] = frozenset()
 
 
 def warm_up() -> None:
@@ -60,11 +63,19 @@ def warm_up() -> None:
     own copy-mode check of a ``MemoryDataset`` outside it, for any value), the largest part of a
     step's start-up in a data project. The project's own modules are left to each step, which
     imports them from its working copy as a cold step does.
+
+    Kedro's CLI comes first, as in Kedro's console script: importing it imports
+    ``kedro.framework.project``, which configures logging; the loggers existing then are those a
+    cold step has when it does (:func:`redo_import_time_setup` needs to know them).
     """
+    global _LOGGERS_AT_CONFIGURATION
+    import logging
     from importlib.metadata import entry_points
 
-    import kedro.config
     import kedro.framework.cli
+
+    _LOGGERS_AT_CONFIGURATION = frozenset(logging.root.manager.loggerDict)
+    import kedro.config
     import kedro.framework.session
     import kedro.io
     import kedro.runner  # noqa: F401
@@ -196,7 +207,33 @@ def redo_import_time_setup() -> None:
         numpy_random.seed()
     project = sys.modules.get("kedro.framework.project")
     if project is not None:
-        project.LOGGING.__init__()  # dictConfig: the starter's handlers are replaced
+        _configure_logging_again(project)
+
+
+def _configure_logging_again(project: ModuleType) -> None:
+    """Configure Kedro's logging again (``dictConfig``: the starter's handlers are replaced), to
+    the state a cold step's configuration leaves.
+
+    ``dictConfig`` resets the loggers that exist and that it does not name: it disables them
+    unless the configuration sets ``disable_existing_loggers: false`` (Python's default is true),
+    and resets the children of the loggers it names. A cold step configures logging before it
+    imports the runtime, the plugins and their hooks, so their loggers escape it; here they exist
+    already, so each logger created after :data:`_LOGGERS_AT_CONFIGURATION` and not named by the
+    configuration gets back the state its module gave it.
+    """
+    import logging
+
+    later = {
+        logger: (logger.disabled, logger.level, logger.propagate, list(logger.handlers))
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name not in _LOGGERS_AT_CONFIGURATION and isinstance(logger, logging.Logger)
+    }
+    project.LOGGING.__init__()
+    named = project.LOGGING.data.get("loggers") or {}
+    for logger, (disabled, level, propagate, handlers) in later.items():
+        if logger.name not in named:
+            logger.disabled, logger.propagate, logger.handlers = disabled, propagate, handlers
+            logger.setLevel(level)
 
 
 def kedro_main() -> Any:
