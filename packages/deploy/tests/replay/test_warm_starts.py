@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -212,8 +213,9 @@ def test_the_starter_runs_the_interpreter_of_the_step_environment(make_project, 
     assert f'"prefix": "{venv}"' in seen["warm"]
 
 
-@pytest.mark.slow
-def test_steps_start_cold_with_one_line_when_the_starter_cannot_start(make_project, tmp_path):
+def _broken_step_environment(tmp_path: Path) -> Path:
+    """A step environment whose ``python`` says it is broken and exits 3, and whose Kedro's
+    console script runs this interpreter: the starter fails, the cold steps run."""
     venv = _step_environment(tmp_path)
     broken = venv / "bin" / "python"
     broken.unlink()
@@ -223,15 +225,71 @@ def test_steps_start_cold_with_one_line_when_the_starter_cannot_start(make_proje
         f"#!{sys.executable}\nimport sys\nfrom kedro.framework.cli import main\n"
         "if __name__ == '__main__':\n    sys.exit(main())\n"
     )
+    return venv
+
+
+def off_line(output: str) -> str:
+    """The one line saying that warm step starts are off."""
+    lines = [line for line in output.splitlines() if OFF_LINE in line]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def log_named_by(line: str) -> Path | None:
+    """The starter's log that ``line`` names, if any."""
+    named = re.search(r"\(its log: (.+)\)\.$", line)
+    return Path(named[1]) if named else None
+
+
+@pytest.mark.slow
+def test_steps_start_cold_with_one_line_when_the_starter_cannot_start(make_project, tmp_path):
+    venv = _broken_step_environment(tmp_path)
     nodes, catalog = chain(2)
     project = make_project(nodes=nodes, catalog=catalog)
 
     result = replay(project, compile_job(project), python=venv)
 
     assert result.report.ok
-    lines = [line for line in result.output.splitlines() if OFF_LINE in line]
-    assert len(lines) == 1 and "this interpreter is broken" in lines[0], result.output
+    line = off_line(result.output)
+    assert "this interpreter is broken" in line
     assert "Traceback" not in result.output
+    assert log_named_by(line) == starter_log(result.report)
+    assert "this interpreter is broken" in starter_log(result.report).read_text()
+
+
+@pytest.mark.slow
+def test_the_line_of_run_local_names_the_starter_log_it_keeps_in_the_project(
+    make_project, tmp_path
+):
+    """``run --local`` starts its starter in a temporary folder that it deletes at the end."""
+    venv = _broken_step_environment(tmp_path)
+    nodes, catalog = chain(2)
+    project = make_project(nodes=nodes, catalog=catalog)
+    compile_job(project)
+
+    python = str(venv / "bin" / "python")
+    result = project.kedro("azureml", "run", "-j", "train", "--local", "--python", python)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    kept = log_named_by(off_line(result.stdout))
+    assert kept == project.path / ".azureml-local" / LOG_NAME
+    assert "this interpreter is broken" in kept.read_text()
+
+
+@pytest.mark.slow
+def test_the_line_names_no_log_when_the_starter_wrote_none(make_project, tmp_path):
+    venv = _step_environment(tmp_path)
+    (venv / "bin" / "kedro").write_text(
+        f'#!/bin/sh\nexec {Path(sys.executable).parent / "kedro"} "$@"\n'
+    )
+    project = make_project(nodes=[NodeSpec("only", "identity", ["params:seed"], ["x"])])
+
+    result = replay(project, compile_job(project), python=venv)
+
+    assert result.report.ok
+    line = off_line(result.output)
+    assert "is not Kedro's console script" in line
+    assert log_named_by(line) is None and "its log" not in line, line
 
 
 KILL_STARTER = '''
@@ -434,11 +492,13 @@ def test_the_starter_log_copied_into_the_project_replaces_a_symlink_and_never_fo
     local = tmp_path / "project" / ".azureml-local"
     local.mkdir(parents=True)
     (local / LOG_NAME).symlink_to(outside)
-    starter = StepStarter(tmp_path / "no-env" / "bin", tmp_path / "starter")
+    starter = StepStarter(
+        tmp_path / "no-env" / "bin", tmp_path / "starter", kept_log=local / LOG_NAME
+    )
     starter.folder.mkdir()
     starter.log_path.write_text("warmed up\n")
 
-    starter.copy_log(local)
+    starter.copy_log()
 
     assert outside.read_text() == "not the project's\n"
     assert not (local / LOG_NAME).is_symlink()

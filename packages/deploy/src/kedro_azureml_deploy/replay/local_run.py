@@ -105,8 +105,8 @@ def warm_starter(
     finally:
         if starter is not None:
             starter.close()
-            if (project_path / LOCAL_FOLDER / LOG_NAME).is_file():  # copied once a job passed
-                starter.copy_log(project_path / LOCAL_FOLDER)
+            if starter.kept_log.is_file():  # copied once a job passed
+                starter.copy_log()
             shutil.rmtree(starter.folder, ignore_errors=True)
 
 
@@ -124,7 +124,7 @@ def _run_job_locally(
     ignored_folder(target.parent)
     compiled.write(target)
     if starter is not None:
-        starter.copy_log(project.path / LOCAL_FOLDER)
+        starter.copy_log()
     snapshot = (
         project.code_snapshot(compiled.code_directory)
         if compiled.code_directory is not None
@@ -154,7 +154,11 @@ def _early_starter(
         return None
     if folder is None:
         return None
-    return early_starter(folder, notify=line_printer(console or stdout_console()))
+    return early_starter(
+        folder,
+        kept_log=project_path / LOCAL_FOLDER / LOG_NAME,
+        notify=line_printer(console or stdout_console()),
+    )
 
 
 #: ``reuse_from`` naming the most recent run of the job.

@@ -202,6 +202,9 @@ class StepStarter:
         bin_folder: the step environment's bin folder; its ``python`` runs the starter.
         folder: where the starter runs and writes its log (:data:`LOG_NAME`).
         notify: receives the one line saying that steps start cold from now on, and why.
+        kept_log: where the log is kept once the command ends, the path that line names: by
+            default where it is written; ``run --local`` copies an early starter's, written in a
+            temporary folder, into the project (:meth:`copy_log`).
     """
 
     def __init__(
@@ -210,10 +213,12 @@ class StepStarter:
         folder: Path,
         *,
         notify: Callable[[str], None] | None = None,
+        kept_log: Path | None = None,
     ) -> None:
         self.bin_folder = Path(bin_folder)
         self.folder = Path(folder)
         self.log_path = self.folder / LOG_NAME
+        self.kept_log = Path(kept_log) if kept_log is not None else self.log_path
         self._notify = notify or (lambda _line: None)
         self._popen: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -350,9 +355,11 @@ class StepStarter:
     def _fail(self, why: str) -> StepStarter:
         if self.failure is None:
             self.failure = why
+            wrote = self.log_path.is_file() and self.log_path.stat().st_size > 0
+            log = f" (its log: {self.kept_log})" if wrote else ""
             self._notify(
                 f"Warm step starts are off: the step starter ({self.python}) failed: {why}. "
-                f"The steps start cold, each a new interpreter (its log: {self.log_path})."
+                f"The steps start cold, each a new interpreter{log}."
             )
         self._ready = False
         self.close()
@@ -371,20 +378,26 @@ class StepStarter:
                     self._popen.kill()
                 self._popen.wait()
 
-    def copy_log(self, folder: Path) -> None:
-        """Copy the starter's log into ``folder`` (an early starter ran in a temporary folder),
+    def copy_log(self) -> None:
+        """Copy the starter's log to :attr:`kept_log` (an early starter ran in a temporary folder),
         replacing what is there: a symlink in its place is replaced, never followed."""
+        if self.kept_log == self.log_path:
+            return
         with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
+            self.kept_log.parent.mkdir(parents=True, exist_ok=True)
             log = self.log_path.read_text(encoding="utf-8", errors="replace")
-            write_atomically(folder / LOG_NAME, log)
+            write_atomically(self.kept_log, log)
 
 
-def early_starter(bin_folder: Path, *, notify: Callable[[str], None] | None = None) -> StepStarter:
+def early_starter(
+    bin_folder: Path, *, kept_log: Path, notify: Callable[[str], None] | None = None
+) -> StepStarter:
     """A starter started now in a temporary folder, before the job is compiled and checked, so
-    that its imports overlap the compile and a refused job leaves nothing in the project."""
+    that its imports overlap the compile and a refused job leaves nothing in the project; its
+    log is kept at ``kept_log`` once the caller copied it there (:meth:`StepStarter.copy_log`)."""
     folder = Path(tempfile.mkdtemp(prefix="kedro-azureml-starter-"))
-    return StepStarter(bin_folder, folder, notify=notify).start(steps_base_environment(bin_folder))
+    starter = StepStarter(bin_folder, folder, notify=notify, kept_log=kept_log)
+    return starter.start(steps_base_environment(bin_folder))
 
 
 def steps_base_environment(bin_folder: Path) -> dict[str, str]:
