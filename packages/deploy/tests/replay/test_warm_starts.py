@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from kedro_azureml_deploy.replay.warm_starts import (
     LOG_NAME,
     StepStarter,
+    early_starter,
     execute_arguments,
     startup_variables,
 )
@@ -541,3 +543,61 @@ def test_the_garbage_a_step_makes_is_collected_as_it_runs(make_project, warm):
     assert step_starts_of(result.report) == {"cycles": "warm" if warm else "cold"}
     outputs = result.report.run_dir / "cycles" / "outputs" / "report" / "report.json"
     assert json.loads(outputs.read_text())["collected"] > 10000
+
+
+#: A process making an early starter's temporary folder, then killed with SIGKILL (as a
+#: ``run --local`` killed with ``kill -9``) or living on until its standard input closes.
+OWN_A_STARTER_FOLDER = """
+import os, signal, sys
+from pathlib import Path
+
+from kedro_azureml_deploy.replay.warm_starts import early_starter
+
+starter = early_starter(Path(sys.argv[1]), kept_log=Path(sys.argv[2]))
+print(starter.folder, flush=True)
+if sys.argv[3] == "killed":
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.stdin.read()
+"""
+
+
+def test_an_early_starter_removes_the_folders_of_killed_runs_and_only_those(tmp_path, monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    no_env = (
+        tmp_path / "no-env" / "bin"
+    )  # the starter cannot start: its folder is made all the same
+    kept_log = tmp_path / "kept.log"
+
+    def owner(fate: str) -> tuple[subprocess.Popen[str], Path]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", OWN_A_STARTER_FOLDER, str(no_env), str(kept_log), fate],
+            env={**os.environ, "TMPDIR": str(temporary)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        return process, Path(process.stdout.readline().strip())
+
+    killed, killed_folder = owner("killed")
+    assert killed.wait(timeout=60) == -9 and killed_folder.parent == temporary
+    live, live_folder = owner("lives")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "owner.lock").write_text("")
+    link = temporary / "kedro-azureml-starter-link"
+    link.symlink_to(outside)
+    older = temporary / "kedro-azureml-starter-older"  # no lock file: being made, or older
+    older.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    try:
+        starter = early_starter(no_env, kept_log=kept_log)
+
+        assert not killed_folder.exists()
+        assert live_folder.is_dir() and starter.folder.is_dir() and older.is_dir()
+        assert link.is_symlink() and (outside / "owner.lock").is_file()
+        starter.remove_temporary_folder()
+        assert not starter.folder.exists()
+    finally:
+        live.communicate(timeout=60)

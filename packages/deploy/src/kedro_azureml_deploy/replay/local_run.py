@@ -7,13 +7,14 @@ check already took, so what runs is exactly what Azure ML would get.
 The warm starter (``replay.warm_starts``, see :func:`warm_starter`) starts before the project is
 even opened when the steps' environment is already built, so that its imports overlap opening the
 project and compiling; it runs in a temporary folder, so a job the checks refuse leaves nothing
-new in the project, and its log is copied into ``.azureml-local/`` once a job is accepted.
+new in the project, and its log is copied into ``.azureml-local/`` once a job is accepted. The
+folder is removed at the end, and the next ``run --local`` removes one that a run killed with
+``kill -9`` left (``replay.starter_folders``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -107,7 +108,7 @@ def warm_starter(
             starter.close()
             if starter.kept_log.is_file():  # copied once a job passed
                 starter.copy_log()
-            shutil.rmtree(starter.folder, ignore_errors=True)
+            starter.remove_temporary_folder()
 
 
 def _run_job_locally(

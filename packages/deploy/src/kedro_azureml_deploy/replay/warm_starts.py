@@ -30,7 +30,6 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 from kedro_azureml_deploy.local_folder import write_atomically
 from kedro_azureml_deploy.replay import step_starter
 from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
+from kedro_azureml_deploy.replay.starter_folders import StarterFolder
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
 
 #: Seconds the starter may take to import Kedro and the runtime before steps start cold.
@@ -205,6 +205,8 @@ class StepStarter:
         kept_log: where the log is kept once the command ends, the path that line names: by
             default where it is written; ``run --local`` copies an early starter's, written in a
             temporary folder, into the project (:meth:`copy_log`).
+        temporary: the temporary folder ``folder`` is, which :meth:`remove_temporary_folder`
+            removes (an early starter's).
     """
 
     def __init__(
@@ -214,9 +216,11 @@ class StepStarter:
         *,
         notify: Callable[[str], None] | None = None,
         kept_log: Path | None = None,
+        temporary: StarterFolder | None = None,
     ) -> None:
         self.bin_folder = Path(bin_folder)
         self.folder = Path(folder)
+        self._temporary = temporary
         self.log_path = self.folder / LOG_NAME
         self.kept_log = Path(kept_log) if kept_log is not None else self.log_path
         self._notify = notify or (lambda _line: None)
@@ -388,15 +392,25 @@ class StepStarter:
             log = self.log_path.read_text(encoding="utf-8", errors="replace")
             write_atomically(self.kept_log, log)
 
+    def remove_temporary_folder(self) -> None:
+        """Remove an early starter's temporary folder (after :meth:`close` and :meth:`copy_log`);
+        a starter running in a run's folder leaves it."""
+        if self._temporary is not None:
+            self._temporary.remove()
+
 
 def early_starter(
     bin_folder: Path, *, kept_log: Path, notify: Callable[[str], None] | None = None
 ) -> StepStarter:
     """A starter started now in a temporary folder, before the job is compiled and checked, so
     that its imports overlap the compile and a refused job leaves nothing in the project; its
-    log is kept at ``kept_log`` once the caller copied it there (:meth:`StepStarter.copy_log`)."""
-    folder = Path(tempfile.mkdtemp(prefix="kedro-azureml-starter-"))
-    starter = StepStarter(bin_folder, folder, notify=notify, kept_log=kept_log)
+    log is kept at ``kept_log`` once the caller copied it there (:meth:`StepStarter.copy_log`).
+    The folders that earlier ones left, killed with ``kill -9``, are removed first
+    (:mod:`.starter_folders`)."""
+    folder = StarterFolder.make()
+    starter = StepStarter(
+        bin_folder, folder.path, notify=notify, kept_log=kept_log, temporary=folder
+    )
     return starter.start(steps_base_environment(bin_folder))
 
 
