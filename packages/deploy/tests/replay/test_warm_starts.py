@@ -412,25 +412,9 @@ def test_a_warm_step_logs_with_the_logging_configuration_of_its_project(make_pro
 
 #: A project's logging as Kedro's template writes it, but leaving ``disable_existing_loggers`` at
 #: its default (true): dictConfig then disables every logger that exists and that it does not name.
-LOGGING_DISABLING_EXISTING = """\
-version: 1
-formatters:
-  marked:
-    format: "PROJECT-LOGGING %(name)s: %(message)s"
-handlers:
-  console:
-    class: logging.StreamHandler
-    formatter: marked
-    stream: ext://sys.stderr
-loggers:
-  kedro:
-    level: INFO
-  demo_project:
-    level: INFO
-root:
-  handlers: [console]
-  level: INFO
-"""
+LOGGING_DISABLING_EXISTING = PROJECT_LOGGING.replace(
+    "disable_existing_loggers: false\n", ""
+).replace("root:", "loggers:\n  kedro:\n    level: INFO\n  demo_project:\n    level: INFO\nroot:")
 
 #: A node logging through loggers that the runtime's and a plugin hook's modules create when
 #: imported: in a cold step after Kedro configured logging, in a warm one in the starter, before.
