@@ -3,23 +3,28 @@ step, in the step environment's interpreter; and a starter that fails costs only
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from kedro_azureml_deploy.replay.step_setup import python_bin_folder
 from kedro_azureml_deploy.replay.warm_starts import (
     LOG_NAME,
     StepStarter,
     early_starter,
     execute_arguments,
     startup_variables,
+    steps_base_environment,
 )
 from project_factory import (
     NodeSpec,
@@ -28,7 +33,7 @@ from project_factory import (
     read_hook_log,
 )
 
-from .conftest import compile_job, replay
+from .conftest import compile_job, process_ends, replay
 
 OFF_LINE = "Warm step starts are off"
 
@@ -585,3 +590,153 @@ def test_an_early_starter_removes_the_folders_of_killed_runs_and_only_those(tmp_
         assert not starter.folder.exists()
     finally:
         live.communicate(timeout=60)
+
+
+#: Makes the starter of a stand-in step environment warm up for two minutes, after saying so in
+#: the file ``WARMING_MARK``: a ``sitecustomize`` runs in every interpreter of the environment.
+SLOW_WARM_UP = """
+import os, sys, time
+
+if sys.argv[0].endswith("step_starter.py"):
+    with open(os.environ["WARMING_MARK"], "w") as mark:
+        mark.write(str(os.getpid()))
+    time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_during_the_warm_up_stops_the_replay_at_once(
+    make_project, tmp_path, monkeypatch, signum
+):
+    venv = _step_environment(tmp_path)
+    (site,) = venv.glob("lib/python*/site-packages")
+    (site / "sitecustomize.py").write_text(SLOW_WARM_UP)
+    mark = tmp_path / "warming"
+    monkeypatch.setenv("WARMING_MARK", str(mark))
+    nodes, catalog = chain(2)
+    project = make_project(nodes=nodes, catalog=catalog)
+    job_file = compile_job(project)
+    script = (
+        "from pathlib import Path\n"
+        "from kedro_azureml_deploy.replay import replay_job\n"
+        f"report = replay_job(Path({str(job_file)!r}), project_path=Path({str(project.path)!r}),"
+        f" python=Path({str(venv)!r}))\n"
+        "print('STATUS', report.status)\n"
+    )
+    replaying = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert replaying.stdout is not None
+        seen = []
+        for line in replaying.stdout:  # the engine starts right after the title
+            seen.append(line)
+            if line.startswith("Replaying "):
+                break
+        assert mark.is_file(), (seen, replaying.communicate())
+        starter = int(mark.read_text())
+        time.sleep(1)  # the engine waits for the starter now
+
+        replaying.send_signal(signum)
+        stdout, stderr = replaying.communicate(timeout=15)  # the warm-up has 2 minutes to go
+    finally:
+        replaying.kill()
+
+    assert replaying.returncode == 0, stderr
+    assert "STATUS interrupted" in stdout, stdout
+    assert process_ends(starter)
+    (run,) = (project.path / ".azureml-local" / "runs").iterdir()
+    steps = json.loads((run / "run.json").read_text())["steps"]
+    assert {step["status"] for step in steps.values()} == {"not_started"}
+
+
+def _ready_starter(bin_folder: Path, folder: Path) -> StepStarter:
+    starter = StepStarter(bin_folder, folder).start(steps_base_environment(bin_folder))
+    deadline = time.monotonic() + 60
+    while starter.warming():
+        assert time.monotonic() < deadline, "the starter did not warm up"
+        time.sleep(0.05)
+    assert starter.failure is None, starter.failure
+    return starter
+
+
+@pytest.mark.slow
+def test_a_leader_that_answers_after_the_replay_gave_up_never_runs_the_step(tmp_path):
+    """The replay waits :data:`LEADER_SECONDS` for a leader's pid, then starts the step cold: a
+    leader whose answer comes later must not run it too. Here the replay's side reads the pid,
+    as if it came just past the deadline, and closes the step's socket as the replay then does."""
+    starter = _ready_starter(Path(sys.executable).parent, tmp_path / "starter")
+    step_log = tmp_path / "step.log"  # the step's first act is to open its log
+    try:
+        channel = starter._ask_for_leader(
+            ["kedro", "--version"], cwd=tmp_path, env=dict(os.environ), log_path=step_log
+        )
+        channel.settimeout(60)
+        answer = channel.recv(64)
+        leader = int(answer.split()[1])
+        channel.close()
+
+        assert process_ends(leader, within=30)
+    finally:
+        starter.close()
+    time.sleep(0.5)  # what was forked has had time to run
+    assert not step_log.exists()
+    assert "the replay gave up on this step's start" in starter.log_path.read_text()
+
+
+PIDS_CGROUPS = Path("/sys/fs/cgroup/pids")
+
+
+@pytest.fixture
+def pids_limit(tmp_path: Path):
+    """``limit(pid, most)`` puts process ``pid`` in a cgroup of at most ``most`` processes (the
+    kernel's pids controller, cgroup v1: a fork past it fails with EAGAIN, as when a machine or
+    a container is out of processes). RLIMIT_NPROC would be simpler, but root ignores it."""
+    group = PIDS_CGROUPS / f"kedro-azureml-test-{os.getpid()}-{tmp_path.name}"
+    try:
+        group.mkdir()
+    except OSError as exc:
+        pytest.skip(f"needs a pids cgroup it can make ({exc.strerror}): root on Linux")
+
+    def limit(pid: int, most: int) -> None:
+        (group / "pids.max").write_text(str(most))
+        (group / "cgroup.procs").write_text(str(pid))
+
+    yield limit
+    deadline = time.monotonic() + 30
+    while True:
+        for pid in (group / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                (PIDS_CGROUPS / "cgroup.procs").write_text(pid)
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{group} stays busy"
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fails", "most"), [("the leader", 1), ("the step", 2)])
+def test_a_step_the_starter_cannot_fork_starts_cold_and_the_starter_serves_on(
+    make_project, tmp_path, pids_limit, fails, most
+):
+    """``most`` processes: the starter alone, so it cannot fork a step's leader; or the starter
+    and a leader, which cannot fork the step."""
+    nodes, catalog = chain(2)
+    project = make_project(nodes=nodes, catalog=catalog)
+    job_file = compile_job(project)
+    starter = _ready_starter(python_bin_folder(None, project.path), tmp_path / "starter")
+    try:
+        pids_limit(starter.pid, most)
+        result = replay(project, job_file, max_parallel=1, starter=starter)
+        assert starter.failure is None and starter.warming() is False
+    finally:
+        starter.close()
+
+    assert result.report.ok, [(s.name, s.status, s.exit_code) for s in result.report.steps]
+    assert OFF_LINE not in result.output
+    assert step_starts_of(result.report) == {"node_0": "cold", "node_1": "cold"}
+    log = starter.log_path.read_text()
+    assert log.count("cannot fork for a step: Resource temporarily unavailable") == 2, log

@@ -14,7 +14,8 @@ free, follow it to its end, and apply the job's failure policy.
   replay can check that none of its processes is left.
 
 The loop polls its processes every ``POLL_SECONDS``: a step's start waits at most that long after
-its upstream ends, a small fraction of any step's own start-up.
+its upstream ends, a small fraction of any step's own start-up. While the warm starter warms up,
+ready steps wait for it and the loop goes on, so a stop signal or a timeout is honoured at once.
 """
 
 from __future__ import annotations
@@ -128,11 +129,11 @@ class StepEngine:
             if self._run.steps[name].status is StepStatus.SUCCEEDED:
                 self._protect_outputs(name)
         try:
-            while self._stop.received is None:
-                self._start_ready_steps()
-                if not self._running:
+            while not self._stopping():
+                waiting = self._start_ready_steps()
+                if not self._running and not waiting:
                     return
-                self._wait_for_an_end()
+                self._wait_for_an_end(waiting)
                 self._collect_ended_steps()
             self._interrupt()
         except BaseException:
@@ -146,12 +147,22 @@ class StepEngine:
                 for port in step.outputs:
                     make_writable(self._run.output_folder(name, port))
 
-    def _wait_for_an_end(self) -> None:
+    def _stopping(self) -> bool:
+        return self._stop.received is not None
+
+    def _wait_for_an_end(self, warming: bool) -> None:
         """Wait ``POLL_SECONDS``, or less: until a running step ends, when its process tells
-        (see ``StepProcess.end_fd``), so the next step of a chain starts at once."""
+        (see ``StepProcess.end_fd``), or, while ready steps wait for it (``warming``), until the
+        warm starter is ready, so that the next step starts at once."""
         ends = [
             fd for running in self._running.values() if (fd := running.process.end_fd()) is not None
         ]
+        if (
+            warming
+            and self._starter is not None
+            and (ready := self._starter.ready_fd()) is not None
+        ):
+            ends.append(ready)
         if not ends:
             time.sleep(POLL_SECONDS)
             return
@@ -160,21 +171,27 @@ class StepEngine:
         except (OSError, ValueError):  # a descriptor closed meanwhile: the poll tells
             time.sleep(POLL_SECONDS)
 
-    def _start_ready_steps(self) -> None:
+    def _start_ready_steps(self) -> bool:
+        """Start (or reuse) the steps that are ready, while slots are free. Returns whether ready
+        steps wait for the warm starter to warm up: the loop goes on meanwhile, so that a stop
+        signal, a timeout or a step's end is seen at once, not after the warm-up."""
         reused = True
         while reused:  # a reused step may make steps ready that come before it in the file
             reused = False
             for name, step in self._job.steps.items():
-                if self._halted or len(self._running) >= self._max_parallel:
-                    return
+                if self._halted or self._stopping() or len(self._running) >= self._max_parallel:
+                    return False
                 if self._run.steps[name].status is StepStatus.NOT_STARTED and all(
                     self._run.steps[upstream].status is StepStatus.SUCCEEDED
                     for upstream in step.upstream
                 ):
-                    if self._reused(step):
+                    if name not in self._decisions and self._reused(step):
                         reused = True
+                    elif self._starter is not None and self._starter.warming():
+                        return True
                     else:
                         self._start(step)
+        return False
 
     def _reused(self, step: StepSpec) -> bool:
         """Decide ``step`` (see ``replay.reuse``); when it is reused, record it ``succeeded`` with
@@ -244,7 +261,10 @@ class StepEngine:
                     env=env,
                     log_path=log_path,
                     timeout=step.timeout,
+                    stopping=self._stopping,
                 )
+            if process is None and self._stopping():
+                return  # stopped while its leader was awaited: interrupted, never started cold
             if process is None:
                 process = StepProcess.start(
                     prepared.command,

@@ -18,10 +18,16 @@ Protocol, over the Unix socket ``CONTROL_FD`` (the replay holds the other end):
   writing the step's request into that socket: a 4-byte big-endian length and a JSON object
   ``{"argv", "cwd", "env", "log"}``;
 - the starter forks the step's *leader*, which starts a new session (its process group is the
-  step's, as a cold step's supervisor's is), writes ``pid <pid>\\n`` on the step's socket, forks
-  the step process itself and waits for it like :func:`.step_supervisor.watch`; it writes
-  ``status <wait status>\\n`` when the step ends, then exits as the step did. A leader that dies
-  without writing its status was killed with SIGKILL (it ignores SIGINT and SIGTERM).
+  step's, as a cold step's supervisor's is), forks the step process, held at a gate (a pipe),
+  and writes ``pid <pid>\\n`` on the step's socket;
+- the replay answers ``go\\n``: the leader opens the gate and waits for the step like
+  :func:`.step_supervisor.watch`; it writes ``status <wait status>\\n`` when the step ends, then
+  exits as the step did. A leader that dies without writing its status was killed with SIGKILL
+  (it ignores SIGINT and SIGTERM). A replay that has given up on the leader (it came too late,
+  or the replay is stopping) closes the socket instead: the leader and the step held at the gate
+  exit, and the step never runs here, so it cannot run twice when the replay starts it cold;
+- when the starter cannot fork the leader, or the leader the step (out of processes), it writes
+  ``no fork <reason>\\n`` instead of the pid, and the replay starts the step cold.
 
 The starter ends when the replay closes its end of the control socket, or dies (``WATCH_FD``,
 the replay's supervision pipe, becomes readable). Steps already started are their leaders'
@@ -48,6 +54,8 @@ from typing import Any
 #: Seconds between two reaps of ended leaders while no request comes.
 REAP_SECONDS = 0.5
 READY = b"ready\n"
+GO = b"go\n"
+NO_FORK = b"no fork "
 #: The loggers that existed when Kedro first configured logging in the warm-up: a cold step has
 #: these when it configures logging; it creates every other one after (see :func:`warm_up`).
 _LOGGERS_AT_CONFIGURATION: frozenset[str] = frozenset()
@@ -124,33 +132,66 @@ def serve(watch_fd: int, control: socket.socket) -> dict[str, Any] | None:
         # share with the starter (that walk took most of a warm step's exit). The step's own
         # objects are collected as in a cold step.
         gc.freeze()
-        if os.fork() == 0:  # the step's leader
+        try:
+            leader = os.fork()
+        except OSError as exc:  # the replay starts this step cold; the starter serves on
+            _refuse(step, exc)
+            leader = None
+        if leader == 0:
             control.close()
             return _lead(watch_fd, step)
         step.close()
 
 
 def _lead(watch_fd: int, step: socket.socket) -> dict[str, Any] | None:
-    """Become the leader of a new session, fork the step process and follow it. Returns the
-    request in the step process; the leader itself never returns."""
+    """Become the leader of a new session, fork the step process, let it go once the replay
+    says so, and follow it. Returns the request in the step process; the leader itself never
+    returns."""
     status = 1 << 8
     try:
         os.setsid()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
         request = _read_request(step)
-        step.sendall(f"pid {os.getpid()}\n".encode())
-        child = os.fork()
+        gate, opener = os.pipe()
+        try:
+            child = os.fork()
+        except OSError as exc:
+            _refuse(step, exc)
+            raise
         if child == 0:
+            os.close(opener)
             step.close()
             os.close(watch_fd)
+            if os.read(gate, 1) != b"g":  # the leader ended without a go: this never runs
+                os._exit(0)
+            os.close(gate)
             return request
+        os.close(gate)
+        step.sendall(f"pid {os.getpid()}\n".encode())
+        try:
+            told = _read_exactly(step, len(GO))
+        except EOFError:  # the replay gave up on this leader: it starts the step cold, or stops
+            told = b""
+        if told != GO:
+            raise RuntimeError("the replay gave up on this step's start: it does not run here")
+        os.write(opener, b"g")
+        os.close(opener)
         status = _supervisor().watch(watch_fd, child)
         step.sendall(f"status {status}\n".encode())
     except BaseException as exc:  # the leader reports, it never raises
         _say(f"step leader: {exc!r}")
     _supervisor().exit_as(status)
     os._exit(1)
+
+
+def _refuse(step: socket.socket, error: OSError) -> None:
+    """Tell the replay that a fork for this step failed, and why (the replay starts it cold)."""
+    _say(f"cannot fork for a step: {error.strerror or error}")
+    try:
+        step.sendall(NO_FORK + f"{error.strerror or error}\n".encode())
+    except OSError as exc:
+        _say(f"cannot tell the replay: {exc!r}")
 
 
 def _read_request(step: socket.socket) -> dict[str, Any]:

@@ -15,6 +15,10 @@ A step starts cold instead when its command is not a plain ``kedro azureml execu
 command, shell syntax, another ``kedro`` first on ``PATH``) or its environment differs from the
 starter's in a variable read at start-up (:data:`STARTUP_VARIABLE_PREFIXES`). When the starter
 cannot start or dies, every later step starts cold, with one line saying why.
+
+Nothing here blocks the replay's engine for long: it holds steps back while the starter warms up
+(:meth:`StepStarter.warming` never waits) and goes on with its loop, and the wait for a step's
+leader looks at the replay's stop signals every :data:`WAIT_SLICE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -40,10 +44,13 @@ from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
 from kedro_azureml_deploy.replay.starter_folders import StarterFolder
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
 
-#: Seconds the starter may take to import Kedro and the runtime before steps start cold.
+#: Seconds the starter may take, from its start, to import Kedro and the runtime before steps
+#: start cold.
 READY_SECONDS = 120.0
 #: Seconds a step's leader may take to say it started.
 LEADER_SECONDS = 10.0
+#: Seconds between two looks at whether the replay is being stopped, while a leader is awaited.
+WAIT_SLICE_SECONDS = 0.05
 LOG_NAME = "step-starter.log"
 _EXECUTE = ["kedro", "azureml", "execute"]
 #: What makes a command more than one simple command for ``/bin/sh``, outside quotes.
@@ -227,6 +234,7 @@ class StepStarter:
         self._popen: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._ready = False
+        self._ready_by = 0.0
         self.failure: str | None = None
         self._env: dict[str, str] = {}
 
@@ -245,6 +253,7 @@ class StepStarter:
         variables); it warms up in the background. Never raises: a starter that cannot start
         makes every step start cold."""
         self._env = dict(env)
+        self._ready_by = time.monotonic() + READY_SECONDS
         if (why := _not_warm_startable(self.bin_folder)) is not None:
             return self._fail(why)
         ours, theirs = socket.socketpair()
@@ -276,6 +285,34 @@ class StepStarter:
         self._control = ours
         return self
 
+    def warming(self) -> bool:
+        """Whether the starter is still warming up: the replay's engine holds steps back
+        meanwhile, and goes on with its loop (stop signals, timeouts, steps that end). Never
+        blocks; a starter that exited, or still warms up :data:`READY_SECONDS` after its start,
+        has failed, and is not warming."""
+        if self._ready or self.failure is not None:
+            return False
+        assert self._control is not None and self._popen is not None
+        if not select.select([self._control], [], [], 0)[0]:
+            if time.monotonic() < self._ready_by:
+                return True
+            self._fail(f"it did not warm up within {READY_SECONDS:g} s")
+            return False
+        if self._control.recv(len(step_starter.READY)) == step_starter.READY:
+            self._ready = True
+            return False
+        with contextlib.suppress(subprocess.TimeoutExpired):  # it closed its socket: it exits
+            self._popen.wait(5)
+        self._fail(self._last_log_line() or f"it exited ({self._popen.returncode})")
+        return False
+
+    def ready_fd(self) -> int | None:
+        """While it warms up, a descriptor that becomes readable when the starter says it is
+        ready (or exits), for the engine to wait on; ``None`` otherwise."""
+        if self._ready or self.failure is not None or self._control is None:
+            return None
+        return self._control.fileno()
+
     def start_step(
         self,
         command: str,
@@ -284,70 +321,81 @@ class StepStarter:
         env: Mapping[str, str],
         log_path: Path,
         timeout: float | None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> StepProcess | None:
-        """The step forked by the starter, or ``None`` when it must start cold (its command or
-        environment does not allow a warm start, or the starter is not there)."""
+        """The step forked by the starter, or ``None`` when it starts cold: its command or
+        environment does not allow a warm start, the starter is not there or still warming up
+        (:meth:`warming`), or it could not fork the step (out of processes: the reason is in its
+        log, and a cold start says it too if it fails). ``None`` as well when ``stopping()``
+        turns true while the step's leader is awaited: the caller then starts nothing.
+
+        The leader forks the step only once it is told to go, after its answer was read here: a
+        leader that answers too late, when the step is started cold, never runs it."""
         argv = execute_arguments(command, cwd)
-        if argv is None or not self._wait_ready():
+        if argv is None or self.warming() or not self._ready:
             return None
         kedro = shutil.which("kedro", path=env.get("PATH"))
         if kedro is None or Path(kedro).parent != self.bin_folder:
             return None
         if startup_variables(env) != startup_variables(self._env):
             return None
+        try:
+            channel = self._ask_for_leader([kedro, *argv[1:]], cwd=cwd, env=env, log_path=log_path)
+        except OSError as exc:
+            self._fail(f"it stopped answering ({exc.strerror or exc})")
+            return None
+        try:
+            answer = self._read_answer(channel, stopping)
+            leader = re.match(rb"pid (\d+)\n", answer or b"")
+            if answer is not None and leader is not None:
+                channel.sendall(step_starter.GO)
+                return WarmStepProcess(channel, int(leader[1]), answer[leader.end() :], timeout)
+        except OSError as exc:  # the leader died before it was told to go: it ran no step
+            channel.close()
+            self._fail(f"it stopped answering ({exc.strerror or exc})")
+            return None
+        channel.close()  # a leader that answers after this finds nobody to tell it to go
+        if answer is None and not stopping():
+            self._fail("it stopped answering")
+        elif answer is not None and not answer.startswith(step_starter.NO_FORK):
+            self._fail(f"it answered {answer[:80]!r}")
+        return None
+
+    def _ask_for_leader(
+        self, argv: list[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+    ) -> socket.socket:
+        """Send the starter a step's request; returns the step's socket, on which its leader
+        answers (see :mod:`.step_starter`)."""
         assert self._control is not None
         ours, theirs = socket.socketpair()
-        request = {"argv": [kedro, *argv[1:]], "cwd": str(cwd), "env": dict(env)}
-        request["log"] = str(log_path)
+        request = {"argv": argv, "cwd": str(cwd), "env": dict(env), "log": str(log_path)}
         data = json.dumps(request).encode()
         try:
             ours.sendall(struct.pack(">I", len(data)) + data)
             socket.send_fds(self._control, [b"s"], [theirs.fileno()])
-            theirs.close()
-            leader = self._read_leader(ours)
-        except OSError as exc:
-            theirs.close()
+        except OSError:
             ours.close()
-            self._fail(f"it stopped answering ({exc.strerror or exc})")
-            return None
-        if leader is None:
-            ours.close()
-            self._fail("it stopped answering")
-            return None
-        return WarmStepProcess(ours, *leader, timeout)
+            raise
+        finally:
+            theirs.close()
+        return ours
 
-    def _read_leader(self, channel: socket.socket) -> tuple[int, bytes] | None:
-        """The leader's pid, and what it wrote after it (a short step's status may follow in
-        the same read)."""
+    def _read_answer(self, channel: socket.socket, stopping: Callable[[], bool]) -> bytes | None:
+        """The leader's first line (``pid <pid>`` or, when a fork failed, ``no fork <reason>``),
+        and what came after it in the same read; ``None`` when it has not come within
+        :data:`LEADER_SECONDS`, the socket was closed, or ``stopping()`` turned true."""
         deadline = time.monotonic() + LEADER_SECONDS
         buffer = b""
         while b"\n" not in buffer:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([channel], [], [], left)[0]:
+            if left <= 0 or stopping():
                 return None
-            chunk = channel.recv(64)
-            if not chunk:
-                return None
-            buffer += chunk
-        match = re.match(rb"pid (\d+)\n", buffer)
-        return (int(match[1]), buffer[match.end() :]) if match else None
-
-    def _wait_ready(self) -> bool:
-        if self._ready or self.failure is not None:
-            return self._ready
-        assert self._control is not None and self._popen is not None
-        readable = select.select([self._control], [], [], READY_SECONDS)[0]
-        answer = self._control.recv(len(step_starter.READY)) if readable else b""
-        if answer == step_starter.READY:
-            self._ready = True
-            return True
-        if not readable:
-            self._fail(f"it did not warm up within {READY_SECONDS:g} s")
-        else:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._popen.wait(5)
-            self._fail(self._last_log_line() or f"it exited ({self._popen.returncode})")
-        return False
+            if select.select([channel], [], [], min(left, WAIT_SLICE_SECONDS))[0]:
+                chunk = channel.recv(256)
+                if not chunk:
+                    return None
+                buffer += chunk
+        return buffer
 
     def _last_log_line(self) -> str | None:
         try:
@@ -370,13 +418,15 @@ class StepStarter:
         return self
 
     def close(self) -> None:
-        """End the starter (steps it started go on, each followed by its own leader)."""
+        """End the starter (steps it started go on, each followed by its own leader): one that
+        is ready ends when it sees its control socket closed, one still warming up is killed."""
         if self._control is not None:
             self._control.close()
             self._control = None
         if self._popen is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._popen.wait(2)
+            if self._ready:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._popen.wait(2)
             if self._popen.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     self._popen.kill()
