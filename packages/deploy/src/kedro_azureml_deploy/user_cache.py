@@ -14,8 +14,11 @@ from pathlib import Path
 
 def user_cache(name: str) -> Path:
     """The folder ``name`` of the tool's user cache (not created)."""
+    configured = Path(os.environ.get("XDG_CACHE_HOME") or ".")
     if sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    elif configured.is_absolute():
+        base = configured
+    else:  # unset, or relative, which the XDG specification says to ignore
+        base = Path.home() / ".cache"
     return base / "kedro-azureml" / name

@@ -130,3 +130,58 @@ def test_where_the_cache_cannot_be_written_every_scan_is_a_full_one(tmp_path, us
 
     assert first.secrets == second.secrets == (LEAK,)
     assert second.from_cache == 0
+
+
+def test_editing_a_filter_the_baseline_names_means_a_fresh_scan(tmp_path):
+    root, files = project_with_files(tmp_path / "project")
+    rules = tmp_path / "rules.py"
+    rules.write_text("def hides_everything(secret):\n    return True\n")
+    baseline = {
+        "version": "1.5.0",
+        "plugins_used": [{"name": "AWSKeyDetector"}],
+        "filters_used": [{"path": f"file://{rules}::hides_everything"}],
+        "results": {},
+        "generated_at": "2026-01-01T00:00:00Z",
+    }
+    (root / ".secrets.baseline").write_text(json.dumps(baseline))
+    assert scan(root, files).secrets == ()
+
+    rules.write_text("def hides_everything(secret):\n    return False\n")
+    edited = scan(root, files)
+
+    assert (edited.from_cache, edited.secrets) == (0, (LEAK,))
+
+
+def test_a_file_changed_while_it_is_scanned_is_not_cached_under_its_old_content(
+    tmp_path, monkeypatch
+):
+    from detect_secrets import SecretsCollection
+
+    root, files = project_with_files(tmp_path / "project")
+    leaking = (root / "src/settings_export.py").read_text()
+    original = SecretsCollection.scan_file
+
+    def edited_just_before(self, filename):  # the user saves another version meanwhile
+        if filename == "src/settings_export.py":
+            (root / filename).write_text("KEY = None\n")
+        return original(self, filename)
+
+    monkeypatch.setattr(SecretsCollection, "scan_file", edited_just_before)
+    scan(root, files)
+    monkeypatch.setattr(SecretsCollection, "scan_file", original)
+    (root / "src/settings_export.py").write_text(leaking)  # back to the content first hashed
+
+    assert scan(root, files).secrets == (LEAK,)
+
+
+def test_a_relative_cache_folder_is_ignored_and_nothing_lands_in_the_project(tmp_path, monkeypatch):
+    root, files = project_with_files(tmp_path / "project")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", ".cache")
+    monkeypatch.chdir(root)
+    before = sorted(root.rglob("*"))
+
+    scan(root, files)
+
+    assert sorted(root.rglob("*")) == before
+    assert cache_file(root).is_relative_to(tmp_path / "home" / ".cache")

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -92,6 +93,7 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
 
     root = project_path
     to_scan: dict[str, str] = {}  # each text file, as the baseline names it: its SHA-256
+    shown_to_relative: dict[str, PurePosixPath] = {}
     too_large: list[PurePosixPath] = []
     for relative in files:
         path = source / relative
@@ -102,6 +104,7 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             too_large.append(PurePosixPath(shown))
         elif (digest := _text_digest(path)) is not None:
             to_scan[shown] = digest
+            shown_to_relative[shown] = relative
     baseline_path = root / BASELINE_FILE
     known = SecretsCollection()
     problem = None
@@ -131,7 +134,8 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
         for filename, secret in collection:
             fresh[filename].append(Secret(secret.line_number, secret.type, secret.secret_hash))
         for shown, secrets in fresh.items():
-            cache.put(shown, to_scan[shown], secrets)
+            if _text_digest(source / shown_to_relative[shown]) == to_scan[shown]:
+                cache.put(shown, to_scan[shown], secrets)  # not when it changed while scanned
         cache.save()
         allowed = {  # known to the baseline, and not audited as a real secret
             (filename, secret.type, secret.secret_hash)
@@ -245,7 +249,13 @@ def cache_file(project_path: Path) -> Path:
 
 
 def _forget_oldest(folder: Path, *, keep: int) -> None:
-    """Remove all but the ``keep`` most recently written cache files of ``folder``."""
+    """Remove all but the ``keep`` most recently written cache files of ``folder``, and the
+    temporary files of saves killed mid-write (over an hour old: no save takes that long)."""
+    stale = time.time() - 3600
+    for leftover in folder.glob(".*.json.*"):
+        with contextlib.suppress(OSError):
+            if not leftover.is_symlink() and leftover.stat().st_mtime < stale:
+                leftover.unlink()
     files = [path for path in folder.glob("*.json") if not path.is_symlink()]
     if len(files) <= keep:
         return
@@ -256,13 +266,40 @@ def _forget_oldest(folder: Path, *, keep: int) -> None:
 
 def _settings_key() -> str:
     """A digest of what decides a file's results besides its path and content: detect-secrets'
-    version and the plugins and filters in force (the defaults, or a baseline's)."""
+    version, the plugins and filters in force (the defaults, or a baseline's), and the content of
+    every file those settings name (a baseline's own plugin or filter, ``file://...``, or a
+    model): editing one of them must mean a fresh scan."""
     from importlib.metadata import version
 
     from detect_secrets.settings import get_settings
 
-    settings = json.dumps(get_settings().json(), sort_keys=True, default=str)
-    return hashlib.sha256(f"{version('detect-secrets')}\n{settings}".encode()).hexdigest()
+    settings = get_settings().json()
+    digest = hashlib.sha256(f"{version('detect-secrets')}\n".encode())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for named in sorted(_named_files(settings)):
+        digest.update(f"\n{named}\n".encode())
+        try:
+            digest.update(hashlib.sha256(Path(named).read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def _named_files(settings: Any) -> set[str]:
+    """The files a detect-secrets settings object names: every ``path``, ``model`` or
+    ``file_name`` (a wordlist) value, as a local path (``file://`` and a ``::function`` suffix
+    taken off)."""
+    named: set[str] = set()
+    if isinstance(settings, dict):
+        for key, value in settings.items():
+            if key in {"path", "model", "file_name"} and isinstance(value, str):
+                named.add(value.removeprefix("file://").split("::", 1)[0])
+            else:
+                named |= _named_files(value)
+    elif isinstance(settings, list):
+        for value in settings:
+            named |= _named_files(value)
+    return named
 
 
 @contextlib.contextmanager
