@@ -338,6 +338,7 @@ def main(watch_fd: int, control_fd: int) -> dict[str, Any] | None:
         names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
         _say(f"an import started a thread ({names}); forking is unsafe")
         sys.exit(3)
+    gc.collect()  # the warm-up's garbage goes now, not frozen into every step (see serve)
     control.sendall(READY)
     return serve(watch_fd, control)
 
