@@ -93,7 +93,6 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
 
     root = project_path
     to_scan: dict[str, str] = {}  # each text file, as the baseline names it: its SHA-256
-    shown_to_relative: dict[str, PurePosixPath] = {}
     too_large: list[PurePosixPath] = []
     for relative in files:
         path = source / relative
@@ -104,7 +103,6 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             too_large.append(PurePosixPath(shown))
         elif (digest := _text_digest(path)) is not None:
             to_scan[shown] = digest
-            shown_to_relative[shown] = relative
     baseline_path = root / BASELINE_FILE
     known = SecretsCollection()
     problem = None
@@ -134,7 +132,7 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
         for filename, secret in collection:
             fresh[filename].append(Secret(secret.line_number, secret.type, secret.secret_hash))
         for shown, secrets in fresh.items():
-            if _text_digest(source / shown_to_relative[shown]) == to_scan[shown]:
+            if _text_digest(root / shown) == to_scan[shown]:  # the file detect-secrets read
                 cache.put(shown, to_scan[shown], secrets)  # not when it changed while scanned
         cache.save()
         allowed = {  # known to the baseline, and not audited as a real secret
