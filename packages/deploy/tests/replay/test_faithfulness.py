@@ -145,3 +145,32 @@ def test_image_mode_steps_run_in_their_working_copy_of_the_project(make_project)
         (report.run_dir / "describe" / "outputs" / "report" / "report.json").read_text()
     )
     assert seen["cwd"] == str(report.run_dir / "describe" / "code")
+
+
+@pytest.mark.slow
+def test_a_step_cannot_import_what_the_code_upload_leaves_out_of_the_project(
+    make_project, step_starts
+):
+    """Kedro puts the project's ``src`` on ``PYTHONPATH`` when ``run --local`` opens the project;
+    a step that inherited it would import a module the snapshot left out from the project
+    itself, where Azure ML fails with ``ModuleNotFoundError``."""
+    project = make_project(
+        nodes=[NodeSpec("helped", "use_local_helper", ["params:seed"], ["ok"])],
+        extra_functions=(
+            "\n\ndef use_local_helper(seed):\n"
+            "    import local_helper\n\n"
+            "    return local_helper.VALUE + seed\n"
+        ),
+        extra_files={"src/local_helper.py": "VALUE = 1\n", ".amlignore": "src/local_helper.py\n"},
+    )
+    compile_job(project)
+
+    result = project.kedro("azureml", "run", "-j", "train", "--local", *step_starts.args)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (run,) = (project.path / ".azureml-local" / "runs").iterdir()
+    state = json.loads((run / "run.json").read_text())["steps"]["helped"]
+    assert state["status"] == "failed" and state["start"] == (
+        "warm" if step_starts.warm else "cold"
+    )
+    assert "No module named 'local_helper'" in (run / "helped" / "step.log").read_text()

@@ -135,3 +135,32 @@ def test_a_uri_file_asset_cache_with_several_files_fails_the_step(prepare, tmp_p
 
     with pytest.raises(StepSetupError, match="holds 2 files instead of one"):
         prepare(jobs, "a")
+
+
+ONE_STEP = {"a": shell_step("produce ${{outputs.x}}", outputs={"x": {}})}
+
+
+def test_steps_get_no_python_path_into_the_project_and_every_other_entry(
+    prepare, tmp_path, monkeypatch
+):
+    """Kedro adds the project's source folder to ``PYTHONPATH`` when it opens the project: a
+    step imports the project from its working copy only. Entries outside the project, and
+    relative ones (folders of the working copy, where the step runs), stay."""
+    project = tmp_path / "my project"
+    elsewhere = project.parent / "shared-libs"
+    inside = [project / "src", project / "src" / "pkg", project / ".." / project.name / "lib"]
+    entries = [str(inside[0]), str(elsewhere), "src", str(inside[1]), str(inside[2])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(entries))
+
+    prepared, _, _ = prepare(ONE_STEP, "a")
+
+    assert prepared.env["PYTHONPATH"] == os.pathsep.join([str(elsewhere), "src"])
+    assert prepared.env["PATH"].split(os.pathsep)[0].endswith("venv/bin")
+
+
+def test_a_python_path_of_the_project_alone_is_not_passed_on(prepare, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "my project" / "src"))
+
+    prepared, _, _ = prepare(ONE_STEP, "a")
+
+    assert "PYTHONPATH" not in prepared.env

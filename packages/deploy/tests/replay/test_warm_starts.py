@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+from kedro_azureml_deploy.replay.step_setup import python_bin_folder, steps_environment
 from kedro_azureml_deploy.replay.warm_starts import (
     LOG_NAME,
     StepStarter,
     early_starter,
     execute_arguments,
     startup_variables,
-    steps_base_environment,
 )
 from project_factory import (
     NodeSpec,
@@ -542,7 +541,7 @@ from pathlib import Path
 
 from kedro_azureml_deploy.replay.warm_starts import early_starter
 
-starter = early_starter(Path(sys.argv[1]), kept_log=Path(sys.argv[2]))
+starter = early_starter(Path(sys.argv[1]), Path.cwd(), kept_log=Path(sys.argv[2]))
 print(starter.folder, flush=True)
 if sys.argv[3] == "killed":
     os.kill(os.getpid(), signal.SIGKILL)
@@ -581,7 +580,7 @@ def test_an_early_starter_removes_the_folders_of_killed_runs_and_only_those(tmp_
     older.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     try:
-        starter = early_starter(no_env, kept_log=kept_log)
+        starter = early_starter(no_env, tmp_path, kept_log=kept_log)
 
         assert not killed_folder.exists()
         assert live_folder.is_dir() and starter.folder.is_dir() and older.is_dir()
@@ -652,7 +651,7 @@ def test_a_stop_signal_during_the_warm_up_stops_the_replay_at_once(
 
 
 def _ready_starter(bin_folder: Path, folder: Path) -> StepStarter:
-    starter = StepStarter(bin_folder, folder).start(steps_base_environment(bin_folder))
+    starter = StepStarter(bin_folder, folder).start(steps_environment(bin_folder, folder))
     deadline = time.monotonic() + 60
     while starter.warming():
         assert time.monotonic() < deadline, "the starter did not warm up"

@@ -157,6 +157,7 @@ def _early_starter(
         return None
     return early_starter(
         folder,
+        project_path,
         kept_log=project_path / LOCAL_FOLDER / LOG_NAME,
         notify=line_printer(console or stdout_console()),
     )

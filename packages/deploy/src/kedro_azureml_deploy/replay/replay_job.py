@@ -144,10 +144,11 @@ def replay_job(
     if not warm:
         starter = None
     elif starter is None or starter.bin_folder != bin_folder:
-        from kedro_azureml_deploy.replay.warm_starts import StepStarter, steps_base_environment
+        from kedro_azureml_deploy.replay.step_setup import steps_environment
+        from kedro_azureml_deploy.replay.warm_starts import StepStarter
 
         own_starter = StepStarter(bin_folder, run.path, notify=line_printer(display_console))
-        starter = own_starter.start(steps_base_environment(bin_folder))
+        starter = own_starter.start(steps_environment(bin_folder, project_path))
 
     write_error: RunWriteError | None = None
     recorded = True

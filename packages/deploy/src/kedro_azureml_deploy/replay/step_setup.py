@@ -137,9 +137,31 @@ def prepare_step(
     if step.image_workdir is not None:
         workdir = f"cd {shlex.quote(str(cwd))} && "
         command = IMAGE_WORKDIR_PREFIX.sub(lambda _: workdir, command, count=1)
-    env = {**os.environ, **step.environment_variables}
-    env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
+    env = {**steps_environment(bin_folder, project_path), **step.environment_variables}
     return PreparedStep(command=command, cwd=cwd, env=env, inputs=inputs)
+
+
+def steps_environment(bin_folder: Path, project_path: Path) -> dict[str, str]:
+    """The environment every step starts from, before its own variables: this process's, with
+    ``bin_folder`` first on ``PATH``, and without the absolute ``PYTHONPATH`` entries in the
+    project. Kedro adds the project's source folder there when it opens the project (so this
+    process has it); a step imports the project from its working copy only, as on Azure ML,
+    never a module the snapshot left out from the project itself. Relative entries stay: they
+    name folders of the working copy, where the step runs."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
+    if "PYTHONPATH" in env:
+        project = Path(project_path).resolve()
+        kept = [
+            entry
+            for entry in env["PYTHONPATH"].split(os.pathsep)
+            if not (Path(entry).is_absolute() and Path(entry).resolve().is_relative_to(project))
+        ]
+        if any(kept):
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            del env["PYTHONPATH"]
+    return env
 
 
 def input_paths(step: StepSpec, run: ReplayRun, project_path: Path) -> dict[str, Path]:

@@ -43,6 +43,7 @@ from kedro_azureml_deploy.replay import step_starter
 from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
 from kedro_azureml_deploy.replay.starter_folders import StarterFolder
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
+from kedro_azureml_deploy.replay.step_setup import steps_environment
 
 #: Seconds the starter may take, from its start, to import Kedro and the runtime before steps
 #: start cold.
@@ -450,9 +451,14 @@ class StepStarter:
 
 
 def early_starter(
-    bin_folder: Path, *, kept_log: Path, notify: Callable[[str], None] | None = None
+    bin_folder: Path,
+    project_path: Path,
+    *,
+    kept_log: Path,
+    notify: Callable[[str], None] | None = None,
 ) -> StepStarter:
-    """A starter started now in a temporary folder, before the job is compiled and checked, so
+    """A starter for the steps of ``project_path``, started now in a temporary folder, before
+    the job is compiled and checked, so
     that its imports overlap the compile and a refused job leaves nothing in the project; its
     log is kept at ``kept_log`` once the caller copied it there (:meth:`StepStarter.copy_log`).
     The folders that earlier ones left, killed with ``kill -9``, are removed first
@@ -461,12 +467,4 @@ def early_starter(
     starter = StepStarter(
         bin_folder, folder.path, notify=notify, kept_log=kept_log, temporary=folder
     )
-    return starter.start(steps_base_environment(bin_folder))
-
-
-def steps_base_environment(bin_folder: Path) -> dict[str, str]:
-    """The environment every step starts from, before its own variables (as
-    ``step_setup.prepare_step`` builds it)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
-    return env
+    return starter.start(steps_environment(bin_folder, project_path))
