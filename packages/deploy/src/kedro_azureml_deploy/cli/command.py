@@ -1,13 +1,21 @@
-"""The command class of every deploy command: one way to fail, and ``--verbose``.
+"""The command class of every deploy command: one way to fail, ``--verbose``, and a quick exit.
 
 A user error (any ``KedroAzureMLError`` of this package, or ``AzureMLRuntimeError`` of the
 runtime) leaves a command as one ``Error: <message>`` line on stderr and exit code 1; a command
 line that cannot be parsed, as one line and exit code 2 (see the runtime's ``OneLineErrors``).
 ``--verbose`` shows the traceback instead.
+
+Quick exit: a deploy command leaves a large heap (azure-ai-ml, pydantic, the compiled job), and
+the collector's passes over it at interpreter shutdown took 0.15-0.25 s of every command, after
+its work was done. Once a deploy command runs, the process freezes its objects at exit
+(``gc.freeze``, after a young collection): finalization runs as before (``atexit`` handlers,
+module teardown, what reference counting frees) without walking what is frozen.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 from typing import Any
 
 import click
@@ -42,8 +50,30 @@ class DeployErrors(OneLineErrors):
             )
         )
 
+    def invoke(self, ctx: click.Context) -> Any:
+        freeze_at_exit()
+        return super().invoke(ctx)
+
     def show_traceback(self, ctx: click.Context) -> bool:
         return bool(ctx.meta.get(VERBOSE))
+
+
+_FREEZES_AT_EXIT = False
+
+
+def freeze_at_exit() -> None:
+    """Have this process collect its young garbage and freeze the rest when it exits, once (see
+    the module's docstring). ``atexit`` calls handlers last in, first out: the ones registered
+    before still run after, and collect what they leave as usual."""
+    global _FREEZES_AT_EXIT
+    if not _FREEZES_AT_EXIT:
+        atexit.register(_freeze)
+        _FREEZES_AT_EXIT = True
+
+
+def _freeze() -> None:
+    gc.collect(1)
+    gc.freeze()
 
 
 class DeployCommand(DeployErrors, click.Command):
