@@ -533,6 +533,64 @@ def test_the_garbage_a_step_makes_is_collected_as_it_runs(make_project, warm):
     assert json.loads(outputs.read_text())["collected"] > 10000
 
 
+#: A node ending its step in each way a process ends: a status, a message, an exception, or
+#: none; with a thread still running, an exit handler, and output still in stdout's buffer.
+EXIT_FUNCTIONS = """
+def end_the_step(value):
+    import atexit, os, sys, threading, time
+    from pathlib import Path
+
+    marks = Path(os.environ["EXIT_MARKS"])
+
+    def late():
+        time.sleep(0.3)
+        (marks / "thread").write_text("joined")
+
+    threading.Thread(target=late).start()
+    atexit.register(lambda: (marks / "atexit").write_text("ran"))
+    print("last words, still buffered")
+    how = os.environ["EXIT_HOW"]
+    if how == "status":
+        sys.exit(3)
+    if how == "message":
+        sys.exit("goodbye from the node")
+    if how == "raise":
+        raise RuntimeError("the node failed")
+    return value
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "status"), [("none", 0), ("status", 3), ("message", 1), ("raise", 1)]
+)
+def test_a_warm_step_exits_as_a_cold_one_does(make_project, tmp_path, monkeypatch, how, status):
+    """A warm step skips the interpreter's teardown, nothing before it: threads are joined, exit
+    handlers run, buffered output is written, and the exit status is Python's, warm as cold."""
+    project = make_project(
+        nodes=[NodeSpec("ending", "end_the_step", ["params:seed"], ["out"])],
+        extra_functions=EXIT_FUNCTIONS,
+        catalog={"out": pipeline_dataset("out.json", "json.JSONDataset")},
+    )
+    job_file = compile_job(project)
+    monkeypatch.setenv("EXIT_HOW", how)
+    seen = {}
+    for mode in ("warm", "cold"):
+        marks = tmp_path / f"marks-{mode}"
+        marks.mkdir()
+        monkeypatch.setenv("EXIT_MARKS", str(marks))
+        report = replay(project, job_file, warm=mode == "warm").report
+        assert step_starts_of(report) == {"ending": mode}
+        step = report.step("ending")
+        log = step.log_path.read_text()
+        assert step.exit_code == status, log
+        assert "last words, still buffered" in log
+        assert (marks / "thread").read_text() == "joined"
+        assert (marks / "atexit").read_text() == "ran"
+        seen[mode] = ("goodbye from the node" in log, "RuntimeError: the node failed" in log)
+    assert seen["warm"] == seen["cold"] == (how == "message", how == "raise")
+
+
 #: A process making an early starter's temporary folder, then killed with SIGKILL (as a
 #: ``run --local`` killed with ``kill -9``) or living on until its standard input closes.
 OWN_A_STARTER_FOLDER = """
