@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.compiler.plan import plan_of
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.local_folder import LOCAL_FOLDER, ignored_folder
+from kedro_azureml_deploy.local_folder import ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
 from kedro_azureml_deploy.replay.replay_job import line_printer, replay_job, stdout_console
 from kedro_azureml_deploy.replay.step_reads import job_reads
-from kedro_azureml_deploy.replay.warm_starts import LOG_NAME
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,23 +142,22 @@ def _early_starter(
     project_path: Path, python: Path | None, console: Console | None
 ) -> StepStarter | None:
     """A warm starter started now, in a temporary folder, when the steps' environment needs no
-    build (nothing is built before the job passes its checks); ``None`` otherwise: the replay
-    starts one after."""
-    from kedro_azureml_deploy.replay.step_environment import built_bin_folder
-    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+    build (nothing is built before the job passes its checks), or the one started as Kedro's CLI
+    started, when it fits (:mod:`.starter_at_kedro_start`); ``None`` otherwise: the replay starts
+    one after."""
+    from kedro_azureml_deploy.replay import starter_at_kedro_start
     from kedro_azureml_deploy.replay.warm_starts import early_starter
 
-    try:
-        folder = python_bin_folder(python) if python is not None else built_bin_folder(project_path)
-    except ReplayError:  # the replay says so, after the checks
-        return None
-    if folder is None:
+    notify = line_printer(console or stdout_console())
+    starter = starter_at_kedro_start.take(project_path, python)
+    if starter is not None:
+        starter.notify_to(notify)
+        return starter
+    folder = starter_at_kedro_start.steps_bin_folder(project_path, python)
+    if folder is None:  # the replay builds it, or says why it cannot, after the checks
         return None
     return early_starter(
-        folder,
-        project_path,
-        kept_log=project_path / LOCAL_FOLDER / LOG_NAME,
-        notify=line_printer(console or stdout_console()),
+        folder, project_path, kept_log=starter_at_kedro_start.kept_log(project_path), notify=notify
     )
 
 

@@ -245,6 +245,15 @@ class StepStarter:
         return self.bin_folder / "python"
 
     @property
+    def environment(self) -> dict[str, str]:
+        """The environment it was started with (see :meth:`start`)."""
+        return dict(self._env)
+
+    def notify_to(self, notify: Callable[[str], None]) -> None:
+        """Send the line saying that steps start cold from now on to ``notify`` instead."""
+        self._notify = notify
+
+    @property
     def pid(self) -> int | None:
         """The starter's process id, ``None`` before :meth:`start` or when it could not start."""
         return None if self._popen is None else self._popen.pid
