@@ -145,8 +145,8 @@ def test_a_starter_nobody_takes_is_ended_at_exit_and_its_folder_removed(project)
 
 @pytest.mark.slow
 def test_run_local_replays_warm_with_the_starter_started_with_kedro(project, tmp_path):
-    """End to end, through Kedro's CLI: every step warm, the starter's log kept, and no
-    temporary starter folder left behind."""
+    """End to end, through Kedro's CLI: the starter the plugin started is the one used (its log
+    is the one kept), every step warm, and no temporary starter folder left behind."""
     compile_job(project)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -159,5 +159,6 @@ def test_run_local_replays_warm_with_the_starter_started_with_kedro(project, tmp
     (run,) = (project.path / ".azureml-local" / "runs").iterdir()
     steps = json.loads((run / "run.json").read_text())["steps"]
     assert {step["start"] for step in steps.values()} == {"warm"}
-    assert (project.path / ".azureml-local" / "step-starter.log").is_file()
+    kept = (project.path / ".azureml-local" / "step-starter.log").read_text()
+    assert starter_at_kedro_start.STARTED_WITH_KEDRO in kept
     assert not list(temporary.glob("kedro-azureml-starter-*"))

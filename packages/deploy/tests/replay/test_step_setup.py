@@ -164,3 +164,31 @@ def test_a_python_path_of_the_project_alone_is_not_passed_on(prepare, tmp_path, 
     prepared, _, _ = prepare(ONE_STEP, "a")
 
     assert "PYTHONPATH" not in prepared.env
+
+
+def test_a_python_path_into_a_source_folder_linked_out_of_the_project_is_not_passed_on(
+    prepare, tmp_path, monkeypatch
+):
+    """Kedro adds the resolved source folder: with ``src`` a link to a shared folder, that entry
+    is outside the project, and still the project's code."""
+    shared = tmp_path / "shared" / "src"
+    shared.mkdir(parents=True)
+    (tmp_path / "my project").mkdir(exist_ok=True)
+    (tmp_path / "my project" / "src").symlink_to(shared)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(shared), str(tmp_path / "shared")]))
+
+    prepared, _, _ = prepare(ONE_STEP, "a")
+
+    assert prepared.env["PYTHONPATH"] == str(tmp_path / "shared")
+
+
+def test_a_python_path_entry_in_a_symlink_loop_is_passed_on_as_it_is(
+    prepare, tmp_path, monkeypatch
+):
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    monkeypatch.setenv("PYTHONPATH", str(loop))
+
+    prepared, _, _ = prepare(ONE_STEP, "a")
+
+    assert prepared.env["PYTHONPATH"] == str(loop)

@@ -548,10 +548,20 @@ def end_the_step(value):
 
     threading.Thread(target=late).start()
     atexit.register(lambda: (marks / "atexit").write_text("ran"))
+    # an executor never shut down: concurrent.futures joins it at exit (as joblib's do)
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    pool.submit(lambda: (time.sleep(0.3), (marks / "pool").write_text("done")))
     print("last words, still buffered")
+    import ctypes
+
+    ctypes.CDLL(None).printf(b"native words, in the C library's buffer\\n")
     how = os.environ["EXIT_HOW"]
     if how == "status":
         sys.exit(3)
+    if how == "huge":
+        sys.exit(2**70)
     if how == "message":
         sys.exit("goodbye from the node")
     if how == "raise":
@@ -562,11 +572,12 @@ def end_the_step(value):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("how", "status"), [("none", 0), ("status", 3), ("message", 1), ("raise", 1)]
+    ("how", "status"), [("none", 0), ("status", 3), ("huge", 255), ("message", 1), ("raise", 1)]
 )
 def test_a_warm_step_exits_as_a_cold_one_does(make_project, tmp_path, monkeypatch, how, status):
-    """A warm step skips the interpreter's teardown, nothing before it: threads are joined, exit
-    handlers run, buffered output is written, and the exit status is Python's, warm as cold."""
+    """A warm step skips the interpreter's teardown, nothing before it: threads and executors are
+    joined, exit handlers run, buffered output (Python's and the C library's) is written, and the
+    exit status is Python's, warm as cold."""
     project = make_project(
         nodes=[NodeSpec("ending", "end_the_step", ["params:seed"], ["out"])],
         extra_functions=EXIT_FUNCTIONS,
@@ -585,7 +596,9 @@ def test_a_warm_step_exits_as_a_cold_one_does(make_project, tmp_path, monkeypatc
         log = step.log_path.read_text()
         assert step.exit_code == status, log
         assert "last words, still buffered" in log
+        assert "native words, in the C library's buffer" in log
         assert (marks / "thread").read_text() == "joined"
+        assert (marks / "pool").read_text() == "done"
         assert (marks / "atexit").read_text() == "ran"
         seen[mode] = ("goodbye from the node" in log, "RuntimeError: the node failed" in log)
     assert seen["warm"] == seen["cold"] == (how == "message", how == "raise")
@@ -797,3 +810,29 @@ def test_a_step_the_starter_cannot_fork_starts_cold_and_the_starter_serves_on(
     assert step_starts_of(result.report) == {"node_0": "cold", "node_1": "cold"}
     log = starter.log_path.read_text()
     assert log.count("cannot fork for a step: Resource temporarily unavailable") == 2, log
+
+
+@pytest.mark.slow
+def test_a_step_with_a_relative_python_path_starts_cold_and_imports_from_its_working_copy(
+    make_project, monkeypatch
+):
+    """An interpreter makes relative ``PYTHONPATH`` entries absolute against its folder when it
+    starts: the starter's folder, not the step's working copy, so such a step starts cold."""
+    project = make_project(
+        nodes=[NodeSpec("helped", "use_lib_helper", ["params:seed"], ["out"])],
+        extra_functions=(
+            "\n\ndef use_lib_helper(seed):\n"
+            "    import helper_mod\n\n"
+            "    return {'from': helper_mod.__file__}\n"
+        ),
+        extra_files={"lib/helper_mod.py": "VALUE = 1\n"},
+        catalog={"out": pipeline_dataset("out.json", "json.JSONDataset")},
+    )
+    monkeypatch.setenv("PYTHONPATH", "lib")
+
+    report = replay(project, compile_job(project)).report
+
+    assert report.ok, report.step("helped").log_path.read_text()
+    assert step_starts_of(report) == {"helped": "cold"}
+    written = report.run_dir / "helped" / "outputs" / "out" / "out.json"
+    assert Path(json.loads(written.read_text())["from"]).is_relative_to(report.run_dir)

@@ -6,8 +6,10 @@ the replay's warm starter then, so that its warm-up overlaps Kedro's own start-u
 compile (see ``replay.starter_at_kedro_start``; the run command uses it when it fits, and starts
 its own otherwise). The command line is read by the run command's own click parser, in click's
 resilient mode (no errors, no prompts; what it cannot read counts as not given). For any other
-command it returns at once, and importing this module imports nothing: it must never slow down,
-nor break, a command of Kedro or of another plugin, so it never raises either.
+command it returns at once, and importing this module imports the standard library only (and the
+package's ``__init__``, which reads no metadata): it must never slow down, nor break, a command of
+Kedro or of another plugin, so it never raises either. The step starter imports it with Kedro's
+other ``kedro.init`` plugins, so a warm step does not pay for it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ exit, and its temporary folder removed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,10 @@ from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, early_starter
 if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.warm_starts import StepStarter
 
+#: The line :func:`start` writes into its starter's log (kept in ``.azureml-local/``).
+STARTED_WITH_KEDRO = (
+    "Started as Kedro's CLI started (the kedro.init plugin of kedro-azureml-deploy)."
+)
 #: The starter :func:`start` started, with the project and ``--python`` it was started for.
 _STARTED: tuple[Path, Path | None, StepStarter] | None = None
 
@@ -64,6 +69,8 @@ def start(project_path: Path, python: Path | None) -> None:
     if starter.failure is not None:
         starter.remove_temporary_folder()
         return
+    with contextlib.suppress(OSError), starter.log_path.open("a", encoding="utf-8") as log:
+        log.write(f"{STARTED_WITH_KEDRO}\n")  # appended, as the starter writes its own lines
     _STARTED = (project_path, python, starter)
     atexit.register(_end_untaken)
 

@@ -144,24 +144,54 @@ def prepare_step(
 def steps_environment(bin_folder: Path, project_path: Path) -> dict[str, str]:
     """The environment every step starts from, before its own variables: this process's, with
     ``bin_folder`` first on ``PATH``, and without the absolute ``PYTHONPATH`` entries in the
-    project. Kedro adds the project's source folder there when it opens the project (so this
+    project or at its source folder (wherever that resolves to: ``src`` may be a link out of
+    it). Kedro adds the project's source folder there when it opens the project (so this
     process has it); a step imports the project from its working copy only, as on Azure ML,
     never a module the snapshot left out from the project itself. Relative entries stay: they
-    name folders of the working copy, where the step runs."""
+    name folders of the working copy, where the step runs (such a step starts cold, see
+    ``warm_starts.python_path_is_absolute``)."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join(filter(None, [str(bin_folder), env.get("PATH")]))
     if "PYTHONPATH" in env:
-        project = Path(project_path).resolve()
+        project = _resolved(Path(project_path)) or Path(project_path).absolute()
+        source = _resolved(project / _source_dir(project))
         kept = [
             entry
             for entry in env["PYTHONPATH"].split(os.pathsep)
-            if not (Path(entry).is_absolute() and Path(entry).resolve().is_relative_to(project))
+            if not _leads_into_the_project(entry, project, source)
         ]
         if any(kept):
             env["PYTHONPATH"] = os.pathsep.join(kept)
         else:
             del env["PYTHONPATH"]
     return env
+
+
+def _leads_into_the_project(entry: str, project: Path, source: Path | None) -> bool:
+    if not Path(entry).is_absolute():
+        return False
+    resolved = _resolved(Path(entry))
+    return resolved is not None and (resolved.is_relative_to(project) or resolved == source)
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` resolved; ``None`` when it cannot be (a symlink loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _source_dir(project: Path) -> str:
+    """The project's ``[tool.kedro] source_dir`` (``src`` by default), as Kedro reads it."""
+    import tomllib
+
+    try:
+        with (project / "pyproject.toml").open("rb") as file:
+            found = tomllib.load(file).get("tool", {}).get("kedro", {}).get("source_dir", "src")
+    except (OSError, ValueError):
+        return "src"
+    return found if isinstance(found, str) else "src"
 
 
 def input_paths(step: StepSpec, run: ReplayRun, project_path: Path) -> dict[str, Path]:

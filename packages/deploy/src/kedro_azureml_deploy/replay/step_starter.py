@@ -91,7 +91,7 @@ def warm_up() -> None:
     import kedro.runner  # noqa: F401
     from kedro.framework.cli.utils import load_entry_points
 
-    for group in ("global", "project"):
+    for group in ("init", "global", "project"):
         load_entry_points(group)
     for hook in entry_points(group="kedro.hooks"):
         importlib.import_module(hook.module)
@@ -349,15 +349,20 @@ def run_step() -> NoReturn:
     """Run the step's ``kedro`` command and exit as its interpreter would, up to its teardown.
 
     What Python does when a script ends is done here, in its order: an exception's traceback
-    (``sys.excepthook``) or ``sys.exit``'s message is printed, non-daemon threads are joined, the
-    ``atexit`` handlers run (the ones of the starter's imports too: ``logging`` flushes and
-    closes the step's handlers), and stdout and stderr are flushed. Then the process exits with
-    the same status, without the interpreter's teardown: deallocating every module's objects
-    writes to each page the step shares with the starter (reference counts), which copied most of
-    them, about 35 ms of each warm step. What a cold step's teardown still does after its exit
-    handlers (flushing a file a module left open and unflushed, the ``__del__`` of objects held
-    by module globals) is not done: ``--cold`` is the choice for a step that depends on it. A
-    ``KeyboardInterrupt`` ends the step as Python does (by ``SIGINT``, after its teardown)."""
+    (``sys.excepthook``) or ``sys.exit``'s message is printed; the threads are shut down as
+    ``Py_FinalizeEx`` does it (``threading._shutdown``: the callbacks of
+    ``threading._register_atexit``, which ``concurrent.futures`` and joblib rely on, then every
+    non-daemon thread joined, those started meanwhile too); the ``atexit`` handlers run (the ones
+    of the starter's imports too: ``logging`` flushes and closes the step's handlers); stdout and
+    stderr are flushed (a failure is reported and makes the status 120, as Python's), and so is
+    the C library's stdio (what a native library printed). Then the process exits with the same
+    status, without the interpreter's teardown: deallocating every module's objects writes to
+    each page the step shares with the starter (reference counts), which copied most of them,
+    about 35 ms of each warm step. What a cold step's teardown still does after its exit handlers
+    (flushing a file a module left open and unflushed, the ``__del__`` of objects held by module
+    globals) is not done: ``--cold`` is the choice for a step that depends on it. A
+    ``KeyboardInterrupt`` raised by the step ends it as Python does (by ``SIGINT``, after its
+    teardown)."""
     try:
         code = kedro_main()
     except SystemExit as exc:
@@ -367,21 +372,54 @@ def run_step() -> NoReturn:
     except BaseException:  # printed as Python prints it, and status 1, as Python's
         sys.excepthook(*sys.exc_info())
         code = 1
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # sys.exit("message"): Python prints it and exits with 1
-        sys.stderr.write(f"{code}\n")
-        status = 1
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+    status = _exit_status(code)
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # Py_FinalizeEx's own call
+    except BaseException as exc:  # a KeyboardInterrupt while joining: reported, exit goes on
+        _report_ignored(threading, exc)
     atexit._run_exitfuncs()  # CPython's own call at exit, every handler in its order
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(status & 0xFF)
+    if (error := _flush(sys.stdout)) is not None:
+        _report_ignored(sys.stdout, error)
+        status = 120
+    _flush(sys.stderr)
+    for stream in (sys.__stdout__, sys.__stderr__):  # replaced ones are flushed at teardown
+        _flush(stream)
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    os._exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """The exit status Python gives ``sys.exit(code)``, printing the message it prints."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        # a C long, then the low byte: out of a long's range it is -1, so 255
+        return code & 0xFF if -(2**63) <= code < 2**63 else 0xFF
+    sys.stderr.write(f"{code}\n")  # sys.exit("message"): printed, and status 1
+    return 1
+
+
+def _flush(stream: Any) -> Exception | None:
+    """Flush ``stream`` (not a closed or missing one); the error that raised, if any."""
+    if stream is None or getattr(stream, "closed", False):
+        return None
+    try:
+        stream.flush()
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _report_ignored(where: object, error: BaseException) -> None:
+    """What ``PyErr_WriteUnraisable`` writes for an error at exit, on stderr."""
+    import traceback
+
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"Exception ignored in: {where!r}\n")
+        traceback.print_exception(error, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -349,6 +349,8 @@ class StepStarter:
             return None
         if startup_variables(env) != startup_variables(self._env):
             return None
+        if not python_path_is_absolute(env):
+            return None
         try:
             channel = self._ask_for_leader([kedro, *argv[1:]], cwd=cwd, env=env, log_path=log_path)
         except OSError as exc:
@@ -457,6 +459,14 @@ class StepStarter:
         a starter running in a run's folder leaves it."""
         if self._temporary is not None:
             self._temporary.remove()
+
+
+def python_path_is_absolute(env: Mapping[str, str]) -> bool:
+    """Whether every entry of ``env``'s ``PYTHONPATH`` is an absolute path. A relative or empty
+    entry is made absolute against the current folder when an interpreter starts: the starter's
+    folder, not the step's working copy, so such a step starts cold."""
+    entries = env.get("PYTHONPATH")
+    return entries is None or all(Path(entry).is_absolute() for entry in entries.split(os.pathsep))
 
 
 def early_starter(
