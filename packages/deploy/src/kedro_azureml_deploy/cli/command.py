@@ -17,6 +17,7 @@ have finalized, is not (its ``__del__`` does not run); no deploy command relies 
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 from typing import Any
 
@@ -60,17 +61,12 @@ class DeployErrors(OneLineErrors):
         return bool(ctx.meta.get(VERBOSE))
 
 
-_FREEZES_AT_EXIT = False
-
-
+@functools.cache
 def freeze_at_exit() -> None:
     """Have this process collect its young garbage and freeze the rest when it exits, once (see
     the module's docstring). ``atexit`` calls handlers last in, first out: the ones registered
     before still run after, and collect what they leave as usual."""
-    global _FREEZES_AT_EXIT
-    if not _FREEZES_AT_EXIT:
-        atexit.register(_freeze)
-        _FREEZES_AT_EXIT = True
+    atexit.register(_freeze)
 
 
 def _freeze() -> None:

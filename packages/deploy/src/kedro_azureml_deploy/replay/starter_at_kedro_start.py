@@ -62,8 +62,10 @@ def start(project_path: Path, python: Path | None) -> None:
     environment is built; a starter that fails at once is dropped (the run command's own says
     why). Never raises."""
     global _STARTED
+    if _STARTED is not None:
+        return
     bin_folder = steps_bin_folder(project_path, python)
-    if bin_folder is None or _STARTED is not None:
+    if bin_folder is None:
         return
     starter = early_starter(bin_folder, project_path, kept_log=kept_log(project_path))
     if starter.failure is not None:

@@ -477,11 +477,10 @@ def early_starter(
     notify: Callable[[str], None] | None = None,
 ) -> StepStarter:
     """A starter for the steps of ``project_path``, started now in a temporary folder, before
-    the job is compiled and checked, so
-    that its imports overlap the compile and a refused job leaves nothing in the project; its
-    log is kept at ``kept_log`` once the caller copied it there (:meth:`StepStarter.copy_log`).
-    The folders that earlier ones left, killed with ``kill -9``, are removed first
-    (:mod:`.starter_folders`)."""
+    the job is compiled and checked, so that its imports overlap the compile and a refused job
+    leaves nothing in the project; its log is kept at ``kept_log`` once the caller copied it
+    there (:meth:`StepStarter.copy_log`). The folders that earlier ones left, killed with
+    ``kill -9``, are removed first (:mod:`.starter_folders`)."""
     folder = StarterFolder.make()
     starter = StepStarter(
         bin_folder, folder.path, notify=notify, kept_log=kept_log, temporary=folder
