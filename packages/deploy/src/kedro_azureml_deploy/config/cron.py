@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from croniter import CroniterError, croniter
-
 
 class CronField(NamedTuple):
     """One field of a cron expression: its name, its range, the names its values may take and a
@@ -83,6 +81,8 @@ def check_cron_expression(expression: str) -> str:
         except ValueError as exc:
             raise ValueError(f"cron expression `{expression}`: {exc}") from None
     normalized = " ".join(fields)
+    from croniter import CroniterError, croniter  # with a schedule only: not on every command
+
     try:
         croniter(normalized, day_or=False)
     except CroniterError as exc:

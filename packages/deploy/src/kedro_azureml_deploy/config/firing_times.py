@@ -11,8 +11,6 @@ import calendar
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from croniter import CroniterBadDateError, croniter
-
 #: How far ahead a schedule must fire at least once: an expression such as `0 6 30 2 *` matches
 #: no date at all, and one that fires less often than this is almost surely a mistake too.
 HORIZON_YEARS = 5
@@ -35,6 +33,8 @@ def cron_firings(expression: str, start: datetime, count: int) -> list[datetime]
     day of the week after finding the day of the month); standard cron, and croniter by default,
     take either. ``day_or=False`` makes croniter do as NCrontab does.
     """
+    from croniter import CroniterBadDateError, croniter  # imported when a schedule needs it
+
     times = croniter(
         expression,
         start.replace(second=0, microsecond=0) - timedelta(minutes=1),

@@ -333,8 +333,10 @@ def _runtime_pins_disagree(project_path: Path) -> list[Finding]:
     """``requirements.txt`` and the ``Dockerfile`` both pin the runtime, to different versions:
     pip then fails to build the image, or installs one the user did not choose."""
     required = _runtime_specifiers(_requirement_lines(project_path / "requirements.txt"))
+    if not required:
+        return []
     installed = _runtime_specifiers(_dockerfile_requirements(project_path / "Dockerfile"))
-    if not required or not installed or required == installed:
+    if not installed or required == installed:
         return []
     wanted, given = ", ".join(sorted(installed)), ", ".join(sorted(required))
     return [
@@ -381,6 +383,8 @@ def _dockerfile_requirements(path: Path) -> list[str]:
 def _runtime_specifiers(lines: list[str]) -> set[str]:
     """The version specifiers of the runtime in ``lines`` (requirement strings), parsed by
     ``packaging`` as pip parses them."""
+    if not lines:
+        return set()
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 

@@ -37,6 +37,8 @@ ASSET_REFERENCE = re.compile(r"azureml:(?P<name>[^:@/]+)(?::(?P<version>[^:@/]+)
 IMAGE_WORKDIR_PREFIX = re.compile(r"cd\s+(?P<workdir>'[^']*'|[^\s'&;|]+)\s*&&\s*")
 #: Azure ML's rule for the name of a step of a pipeline job.
 STEP_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+# libyaml's safe loader reads what PyYAML's pure-Python one reads, about ten times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 RECOMPILE = "recompile it with `kedro azureml compile`"
 
@@ -161,6 +163,11 @@ class CompiledFile:
         return found
 
 
+def load_yaml(text: str) -> Any:
+    """``text`` read as ``yaml.safe_load`` reads it (a compiled job, a run's record of one)."""
+    return yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's
+
+
 def read_compiled_file(path: Path) -> CompiledFile:
     """Read and check the compiled pipeline job at ``path``.
 
@@ -177,7 +184,7 @@ def read_compiled_file(path: Path) -> CompiledFile:
         )
     try:
         text = path.read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
         position = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
@@ -241,7 +248,7 @@ def with_inputs(job: CompiledFile, values: Mapping[str, Any], *, where: str) -> 
             inputs[name] = set_input_value(parameter, value, where=f"{where} {name}")
         except ConfigError as exc:
             raise ReplayError(str(exc)) from None
-    document = yaml.safe_load(job.text)
+    document = load_yaml(job.text)
     document["inputs"] = inputs
     return replace(job, text=dump_yaml(document), inputs=inputs)
 

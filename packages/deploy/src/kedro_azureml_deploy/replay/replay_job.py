@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.replay.compiled_file import CompiledFile, read_compiled_file, with_inputs
+from kedro_azureml_deploy.replay.compiled_file import (
+    CompiledFile,
+    load_yaml,
+    read_compiled_file,
+    with_inputs,
+)
 from kedro_azureml_deploy.replay.display import ReplayDisplay
 from kedro_azureml_deploy.replay.fingerprint import tree_manifest
 from kedro_azureml_deploy.replay.live_page import live_plan_page
@@ -187,9 +192,7 @@ def replay_job(
                 f"Replaying {job.display_name} as run {run.run_id}: {len(job.steps)} steps, "
                 f"up to {parallel} at once"
             )
-            tracking = start_replay_tracking(
-                project_path, yaml.safe_load(job.text), run_name=run.run_id
-            )
+            tracking = start_replay_tracking(project_path, load_yaml(job.text), run_name=run.run_id)
             with (
                 display.live(run, title=title, snapshot=copied),
                 live_plan_page(run, plan, console=display_console),
@@ -232,7 +235,7 @@ def _differs_in_input_values_only(recorded: str, now: str) -> bool:
     fingerprint holds the values of the inputs it binds."""
 
     def without_values(text: str) -> Any:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
         if isinstance(document, dict) and isinstance(document.get("inputs"), dict):
             document["inputs"] = dict.fromkeys(document["inputs"])
         return document
