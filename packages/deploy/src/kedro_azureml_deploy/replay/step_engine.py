@@ -20,6 +20,7 @@ ready steps wait for it and the loop goes on, so a stop signal or a timeout is h
 
 from __future__ import annotations
 
+import contextlib
 import select
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from kedro_azureml_deploy.replay.read_only import (
     fingerprint,
     make_read_only,
     make_writable,
+    remove_folder,
 )
 from kedro_azureml_deploy.replay.run_store import (
     ReplayRun,
@@ -42,13 +44,18 @@ from kedro_azureml_deploy.replay.run_store import (
     writing,
 )
 from kedro_azureml_deploy.replay.step_process import StepProcess
-from kedro_azureml_deploy.replay.step_setup import StepSetupError, input_paths, prepare_step
+from kedro_azureml_deploy.replay.step_setup import (
+    PreparedStep,
+    StepSetupError,
+    input_paths,
+    prepare_step,
+)
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
 
 if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.mlflow_runs import ReplayTracking
     from kedro_azureml_deploy.replay.reuse import Decision, ReplayReuse
-    from kedro_azureml_deploy.replay.warm_starts import StepStarter
+    from kedro_azureml_deploy.replay.warm_starts import PendingStep, StepStarter
 
 POLL_SECONDS = 0.05
 LOG_PREFIX = "[kedro-azureml replay]"
@@ -68,6 +75,14 @@ class _RunningStep:
             for port, path in self.inputs.items()
             if fingerprint(path) != self.fingerprints[port]
         ]
+
+
+@dataclass
+class _PreparedStep:
+    """A step prepared, and held at its gate by the warm starter, before it is ready."""
+
+    prepared: PreparedStep
+    pending: PendingStep
 
 
 class StepEngine:
@@ -113,6 +128,8 @@ class StepEngine:
         self._max_parallel = max_parallel
         self._stop = stop
         self._running: dict[str, _RunningStep] = {}
+        self._prepared: dict[str, _PreparedStep] = {}
+        self._tried_to_prepare: set[str] = set()
         self._halted = False
 
     def run(self) -> None:
@@ -133,6 +150,7 @@ class StepEngine:
                 waiting = self._start_ready_steps()
                 if not self._running and not waiting:
                     return
+                self._prepare_next_steps()
                 self._wait_for_an_end(waiting)
                 self._collect_ended_steps()
             self._interrupt()
@@ -140,6 +158,7 @@ class StepEngine:
             self._interrupt(save=False)  # the caller records the run; the disk may be full
             raise
         finally:
+            self._cancel_prepared(set(self._prepared))
             for name, state in kept.items():  # not decided yet: a later resume decides them
                 if self._run.steps[name].status is StepStatus.NOT_STARTED:
                     self._run.steps[name] = state
@@ -234,27 +253,29 @@ class StepEngine:
             for port in step.outputs:
                 self._reuse.fingerprinter.forget(self._run.output_folder(step.name, port))
         started = time.monotonic()
-        try:
-            prepared = prepare_step(
-                step,
-                self._run,
-                project_path=self._project_path,
-                bin_folder=self._bin_folder,
-                job_inputs=self._job.inputs,
-            )
-        except StepSetupError as exc:
-            self._end(step.name, StepStatus.FAILED, time.monotonic() - started, message=str(exc))
-            return
-        fingerprints = {port: fingerprint(path) for port, path in prepared.inputs.items()}
+        process: StepProcess | None = None
+        early = self._prepared.pop(step.name, None)
+        if early is not None:  # prepared while its upstream steps ran: it goes now
+            prepared = early.prepared
+            fingerprints = {port: fingerprint(path) for port, path in prepared.inputs.items()}
+            process = early.pending.go()
+        if process is None:  # prepared anew, also when a prepared step's leader is gone
+            try:
+                prepared = self._prepare(step)
+            except StepSetupError as exc:
+                message = str(exc)
+                self._end(step.name, StepStatus.FAILED, time.monotonic() - started, message=message)
+                return
+            fingerprints = {port: fingerprint(path) for port, path in prepared.inputs.items()}
         env = prepared.env
         if self._tracking is not None:
             env = {**env, **self._tracking.step_environment(step.name)}
         log_path = self._run.log_path(step.name)
         try:
-            with writing(f"the log of step {step.name}", log_path):
-                log_path.touch()
-            process = None
-            if self._starter is not None:
+            if process is None:
+                with writing(f"the log of step {step.name}", log_path):
+                    log_path.touch()
+            if process is None and self._starter is not None:
                 process = self._starter.start_step(
                     prepared.command,
                     cwd=prepared.cwd,
@@ -284,6 +305,94 @@ class StepEngine:
         state.pid, state.process_group = process.pid, process.process_group
         state.start = "warm" if process.warm else "cold"
         self._run.save()
+
+    def _prepare(self, step: StepSpec) -> PreparedStep:
+        return prepare_step(
+            step,
+            self._run,
+            project_path=self._project_path,
+            bin_folder=self._bin_folder,
+            job_inputs=self._job.inputs,
+        )
+
+    def _prepare_next_steps(self) -> None:
+        """Prepare the steps that are next, while their upstream steps run, so that each starts
+        the moment they have succeeded: its folder, working copy and empty outputs, and its warm
+        process up to its go (``warm_starts.PendingStep``: Kedro's CLI with the project's
+        settings, nothing of its inputs, no hook). A step is next when each of its upstream steps
+        runs or has succeeded (or it is ready and waits for a slot); at most ``max_parallel`` are
+        held at once, each prepared once. Not with MLflow tracking (a step's MLflow run is
+        created as it starts, and its variables are part of its environment), nor for a step
+        that may be reused (``--resume``, ``step_reuse``: its outputs may be kept). A prepared
+        step that will not run after all (halted, skipped, stopped) is ended without running
+        anything of its command, and its folder removed."""
+        unrunnable = {
+            name
+            for name in self._prepared
+            if self._halted
+            or self._stopping()
+            or self._run.steps[name].status is not StepStatus.NOT_STARTED
+        }
+        self._cancel_prepared(unrunnable)
+        starter = self._starter
+        if (
+            starter is None
+            or self._tracking is not None
+            or self._halted
+            or self._stopping()
+            or starter.warming()
+            or starter.failure is not None
+        ):
+            return
+        for name, step in self._job.steps.items():
+            if len(self._prepared) >= self._max_parallel:
+                return
+            if (
+                name in self._tried_to_prepare
+                or self._run.steps[name].status is not StepStatus.NOT_STARTED
+                or (self._reuse is not None and self._reuse.may_reuse(name))
+                or not all(
+                    self._run.steps[upstream].status in (StepStatus.SUCCEEDED, StepStatus.RUNNING)
+                    for upstream in step.upstream
+                )
+            ):
+                continue
+            self._tried_to_prepare.add(name)
+            self._prepare_early(step, starter)
+
+    def _prepare_early(self, step: StepSpec, starter: StepStarter) -> None:
+        try:
+            prepared = self._prepare(step)
+        except StepSetupError:  # it fails when it starts, prepared again, saying why
+            self._remove_step_folder(step.name)
+            return
+        log_path = self._run.log_path(step.name)
+        with writing(f"the log of step {step.name}", log_path):
+            log_path.touch()
+        pending = starter.prestart_step(
+            prepared.command,
+            cwd=prepared.cwd,
+            env=prepared.env,
+            log_path=log_path,
+            timeout=step.timeout,
+            stopping=self._stopping,
+        )
+        if pending is None:  # it starts cold, prepared again when it is ready
+            self._remove_step_folder(step.name)
+            return
+        self._prepared[step.name] = _PreparedStep(prepared, pending)
+
+    def _cancel_prepared(self, names: set[str]) -> None:
+        """End the prepared steps ``names`` without running them, and remove their folders."""
+        for name in names:
+            self._prepared.pop(name).pending.cancel()
+            self._remove_step_folder(name)
+
+    def _remove_step_folder(self, name: str) -> None:
+        """Remove the folder of a step that did not start (best effort: it is replaced when the
+        step starts, on a resume)."""
+        with contextlib.suppress(OSError):
+            remove_folder(self._run.step_folder(name))
 
     def _collect_ended_steps(self) -> None:
         for name, running in list(self._running.items()):

@@ -18,14 +18,19 @@ Protocol, over the Unix socket ``CONTROL_FD`` (the replay holds the other end):
   writing the step's request into that socket: a 4-byte big-endian length and a JSON object
   ``{"argv", "cwd", "env", "log"}``;
 - the starter forks the step's *leader*, which starts a new session (its process group is the
-  step's, as a cold step's supervisor's is), forks the step process, held at a gate (a pipe),
-  and writes ``pid <pid>\\n`` on the step's socket;
-- the replay answers ``go\\n``: the leader opens the gate and waits for the step like
+  step's, as a cold step's supervisor's is), forks the step process, and writes ``pid <pid>\\n``
+  on the step's socket. The step process sets itself up as the step (:func:`become_step`), does
+  what Kedro's console script does before it reads its command line (:func:`prepare_command`:
+  nothing of the step's inputs, no hook), and waits at a gate (a pipe);
+- the replay answers ``go\\n``, at once or once the step's upstream steps have succeeded (the
+  engine prepares steps ahead, see ``warm_starts.PendingStep``): the leader opens the gate, the
+  step runs the rest of its command (:func:`run_step`), and the leader waits for it like
   :func:`.step_supervisor.watch`; it writes ``status <wait status>\\n`` when the step ends, then
   exits as the step did. A leader that dies without writing its status was killed with SIGKILL
   (it ignores SIGINT and SIGTERM). A replay that has given up on the leader (it came too late,
   or the replay is stopping) closes the socket instead: the leader and the step held at the gate
-  exit, and the step never runs here, so it cannot run twice when the replay starts it cold;
+  exit, and the step runs nothing of its command here, so it cannot run twice when the replay
+  starts it cold; a step that will not run after all is ended so, its group killed;
 - when the starter cannot fork the leader, or the leader the step (out of processes), it writes
   ``no fork <reason>\\n`` instead of the pid, and the replay starts the step cold.
 
@@ -49,6 +54,7 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
@@ -58,9 +64,23 @@ REAP_SECONDS = 0.5
 READY = b"ready\n"
 GO = b"go\n"
 NO_FORK = b"no fork "
+#: The key under which a step process's request holds the read end of its gate.
+GATE = "gate"
+#: The names Kedro's console script ``main`` uses when it is ``_init_plugins()``, then
+#: ``KedroCLI(project_path=find_kedro_project(Path.cwd()) or Path.cwd())()``, the part before
+#: ``()`` being what a step prepares before its go (see :func:`prepare_command`).
+_KEDRO_MAIN_NAMES = ("_init_plugins", "KedroCLI", "find_kedro_project", "Path", "cwd")
 #: The loggers that existed when Kedro first configured logging in the warm-up: a cold step has
 #: these when it configures logging; it creates every other one after (see :func:`warm_up`).
 _LOGGERS_AT_CONFIGURATION: frozenset[str] = frozenset()
+#: What every step imports too, where installed: the local file system every dataset's path is
+#: on, the runtime's modules that ``execute`` and the template's settings import (an older runtime
+#: may lack some).
+_ALSO_IMPORTED = (
+    "fsspec.implementations.local",
+    "kedro_azureml_runtime.params",
+    "kedro_azureml_runtime.key_vault",
+)
 
 
 def warm_up() -> None:
@@ -80,13 +100,16 @@ def warm_up() -> None:
     """
     global _LOGGERS_AT_CONFIGURATION
     import logging
+    import mimetypes
     from importlib.metadata import entry_points
 
     import kedro.framework.cli
 
     _LOGGERS_AT_CONFIGURATION = frozenset(logging.root.manager.loggerDict)
     import kedro.config
+    import kedro.framework.context  # the session imports it (CONTEXT_CLASS) in every step
     import kedro.framework.session
+    import kedro.framework.session.store
     import kedro.io
     import kedro.runner  # noqa: F401
     from kedro.framework.cli.utils import load_entry_points
@@ -98,9 +121,10 @@ def warm_up() -> None:
     import kedro_azureml_runtime.execute
     import kedro_azureml_runtime.runner  # noqa: F401
 
-    for name in ("pandas", "numpy", "ibis"):
+    for name in (*_ALSO_IMPORTED, "pandas", "numpy", "ibis"):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
+    mimetypes.init()  # Kedro's config loader guesses the type of conf/ in every session
     # Kedro's settings (dynaconf) walk the stack with `inspect.stack()` in every session, which
     # maps each module loaded so far to its file, once per process; mapped here, every step
     # inherits the map and adds its own modules only (about 0.04 s of each warm step).
@@ -165,9 +189,7 @@ def _lead(watch_fd: int, step: socket.socket) -> dict[str, Any] | None:
             os.close(opener)
             step.close()
             os.close(watch_fd)
-            if os.read(gate, 1) != b"g":  # the leader ended without a go: this never runs
-                os._exit(0)
-            os.close(gate)
+            request[GATE] = gate
             return request
         os.close(gate)
         step.sendall(f"pid {os.getpid()}\n".encode())
@@ -177,7 +199,8 @@ def _lead(watch_fd: int, step: socket.socket) -> dict[str, Any] | None:
             told = b""
         if told != GO:
             raise RuntimeError("the replay gave up on this step's start: it does not run here")
-        os.write(opener, b"g")
+        with contextlib.suppress(BrokenPipeError):  # the step died at the gate: its status tells
+            os.write(opener, b"g")
         os.close(opener)
         status = _supervisor().watch(watch_fd, child)
         step.sendall(f"status {status}\n".encode())
@@ -211,11 +234,11 @@ def _read_exactly(step: socket.socket, size: int) -> bytes:
     return data
 
 
-def become_step(request: dict[str, Any]) -> None:
+def become_step(request: dict[str, Any]) -> int:
     """Turn this forked process into the step, as a cold start would set it up: the default
     signal handlers of a new interpreter, stdin from ``/dev/null``, stdout and stderr to the
-    step's log, exactly the step's environment and working copy, no other open file, and the
-    command line of ``kedro``."""
+    step's log, exactly the step's environment and working copy, no other open file but its
+    gate (returned: :func:`wait_for_go` closes it), and the command line of ``kedro``."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for signum in (signal.SIGPIPE, signal.SIGXFSZ):
@@ -225,7 +248,9 @@ def become_step(request: dict[str, Any]) -> None:
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, _max_fd())
+    gate = request[GATE]
+    os.closerange(3, gate)
+    os.closerange(gate + 1, _max_fd())
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -233,6 +258,7 @@ def become_step(request: dict[str, Any]) -> None:
     sys.argv = list(request["argv"])
     sys.dont_write_bytecode = "PYTHONDONTWRITEBYTECODE" in os.environ
     redo_import_time_setup()
+    return gate
 
 
 def redo_import_time_setup() -> None:
@@ -279,12 +305,45 @@ def _configure_logging_again(project: ModuleType) -> None:
             logger.setLevel(level)
 
 
-def kedro_main() -> Any:
-    """What the step environment's ``kedro`` console script runs (the replay starts warm only
-    when that script is Kedro's own, see ``warm_starts.StepStarter.start``)."""
-    from kedro.framework.cli import main as kedro_cli
+def prepare_command() -> Callable[[], Any]:
+    """Do what the step environment's ``kedro`` console script does before it reads its command
+    line, and return what is left of it (the replay starts warm only when that script is
+    Kedro's own, see ``warm_starts.StepStarter.start``).
 
-    return kedro_cli()
+    That first part (plugins' ``init`` hooks, then ``KedroCLI``: the project's ``pyproject.toml``
+    and settings, the plugins' commands and CLI hooks) needs nothing of the step's inputs, so the
+    step does it while it waits for its go, and its upstream step may still run (see
+    ``warm_starts.PendingStep``). No hook of the project or of a plugin is called before the go:
+    the first, ``before_command_run``, comes with the command line. What it raises is raised
+    after the go, where a cold step raises it. With a Kedro whose ``main`` does something else
+    (:data:`_KEDRO_MAIN_NAMES`), all of ``main`` runs after the go.
+    """
+    main = importlib.import_module("kedro.framework.cli").main  # what the console script calls
+    cli = importlib.import_module("kedro.framework.cli.cli")
+    if main is not cli.main or main.__code__.co_names != _KEDRO_MAIN_NAMES:
+        return main
+    try:
+        cli._init_plugins()
+        return cli.KedroCLI(project_path=cli.find_kedro_project(Path.cwd()) or Path.cwd())
+    except BaseException as exc:  # raised after the go, as a cold step raises it
+        error = exc
+
+        def raise_it() -> NoReturn:
+            raise error
+
+        return raise_it
+
+
+def wait_for_go(gate: int) -> None:
+    """Wait at the gate until the leader opens it; end this process at once, running nothing
+    more, when the leader ends without opening it (the replay gave up on the step)."""
+    try:
+        opened = os.read(gate, 1) == b"g"
+    except OSError:
+        opened = False
+    if not opened:
+        os._exit(0)
+    os.close(gate)
 
 
 def _say(line: str) -> None:
@@ -340,13 +399,14 @@ def main(watch_fd: int, control_fd: int) -> dict[str, Any] | None:
         names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
         _say(f"an import started a thread ({names}); forking is unsafe")
         sys.exit(3)
-    gc.collect()  # the warm-up's garbage goes now, not frozen into every step (see serve)
     control.sendall(READY)
+    gc.collect()  # the warm-up's garbage goes now, not frozen into every step (see serve)
     return serve(watch_fd, control)
 
 
-def run_step() -> NoReturn:
-    """Run the step's ``kedro`` command and exit as its interpreter would, up to its teardown.
+def run_step(command: Callable[[], Any]) -> NoReturn:
+    """Run the rest of the step's ``kedro`` command (see :func:`prepare_command`) and exit as
+    its interpreter would, up to its teardown.
 
     What Python does when a script ends is done here, in its order: an exception's traceback
     (``sys.excepthook``) or ``sys.exit``'s message is printed; the threads are shut down as
@@ -364,7 +424,7 @@ def run_step() -> NoReturn:
     ``KeyboardInterrupt`` raised by the step ends it as Python does (by ``SIGINT``, after its
     teardown)."""
     try:
-        code = kedro_main()
+        code = command()
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt:
@@ -427,6 +487,8 @@ if __name__ == "__main__":
     if step_request is None:  # the replay ended: nothing of the starter needs a teardown
         sys.stderr.flush()
         os._exit(0)
-    become_step(step_request)
+    step_gate = become_step(step_request)
     del step_request
-    run_step()
+    step_command = prepare_command()
+    wait_for_go(step_gate)
+    run_step(step_command)

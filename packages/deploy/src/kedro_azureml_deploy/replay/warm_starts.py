@@ -203,6 +203,57 @@ class WarmStepProcess(StepProcess):
         return os.waitstatus_to_exitcode(int(match[1])) if match else None
 
 
+class PendingStep:
+    """A step forked by the starter and held at its gate until :meth:`go`.
+
+    Meanwhile the step process, set up as the step (working copy, environment, log), does what
+    Kedro's CLI does before it reads its command line (``step_starter.prepare_command``: the
+    project's settings, the plugins' commands; nothing of the step's inputs, no hook), so that
+    the engine can prepare a step while its upstream steps still run, and start it at once when
+    they have succeeded. :meth:`cancel` ends it without running anything of its command.
+
+    Attributes:
+        leader: the step's leader, whose process group is the step's.
+    """
+
+    def __init__(
+        self,
+        starter: StepStarter,
+        channel: socket.socket,
+        leader: int,
+        buffer: bytes,
+        timeout: float | None,
+    ) -> None:
+        self._starter = starter
+        self._channel: socket.socket | None = channel
+        self.leader = leader
+        self._buffer = buffer
+        self._timeout = timeout
+
+    def go(self) -> WarmStepProcess | None:
+        """Let the step run; its process, whose timeout counts from now. ``None`` when its
+        leader is gone (the step never ran): the caller starts it cold, and every later step
+        starts cold too."""
+        channel, self._channel = self._channel, None
+        assert channel is not None, "a pending step goes once"
+        try:
+            channel.sendall(step_starter.GO)
+        except OSError as exc:
+            channel.close()
+            self._starter._fail(f"it stopped answering ({exc.strerror or exc})")
+            return None
+        return WarmStepProcess(channel, self.leader, self._buffer, self._timeout)
+
+    def cancel(self) -> None:
+        """End the step without running it: its leader sees its socket closed, and its process
+        group is killed (the step may still be preparing its command)."""
+        if self._channel is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.leader, signal.SIGKILL)  # the leader waits for its go: still there
+            self._channel.close()
+            self._channel = None
+
+
 class StepStarter:
     """The replay's starter process (see the module docstring).
 
@@ -339,8 +390,28 @@ class StepStarter:
         log, and a cold start says it too if it fails). ``None`` as well when ``stopping()``
         turns true while the step's leader is awaited: the caller then starts nothing.
 
-        The leader forks the step only once it is told to go, after its answer was read here: a
-        leader that answers too late, when the step is started cold, never runs it."""
+        :meth:`prestart_step`, then :meth:`PendingStep.go` at once."""
+        pending = self.prestart_step(
+            command, cwd=cwd, env=env, log_path=log_path, timeout=timeout, stopping=stopping
+        )
+        return None if pending is None else pending.go()
+
+    def prestart_step(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        log_path: Path,
+        timeout: float | None,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> PendingStep | None:
+        """Have the starter fork the step and prepare it up to its go (:class:`PendingStep`);
+        ``None`` when it starts cold (see :meth:`start_step`), or ``stopping()`` turned true.
+
+        The step runs nothing of its command before :meth:`PendingStep.go`: a leader that
+        answers too late, when the step is started cold, or whose step is cancelled, never runs
+        it."""
         argv = execute_arguments(command, cwd)
         if argv is None or self.warming() or not self._ready:
             return None
@@ -358,14 +429,13 @@ class StepStarter:
             return None
         try:
             answer = self._read_answer(channel, stopping)
-            leader = re.match(rb"pid (\d+)\n", answer or b"")
-            if answer is not None and leader is not None:
-                channel.sendall(step_starter.GO)
-                return WarmStepProcess(channel, int(leader[1]), answer[leader.end() :], timeout)
         except OSError as exc:  # the leader died before it was told to go: it ran no step
             channel.close()
             self._fail(f"it stopped answering ({exc.strerror or exc})")
             return None
+        leader = re.match(rb"pid (\d+)\n", answer or b"")
+        if answer is not None and leader is not None:
+            return PendingStep(self, channel, int(leader[1]), answer[leader.end() :], timeout)
         channel.close()  # a leader that answers after this finds nobody to tell it to go
         if answer is None and not stopping():
             self._fail("it stopped answering")
