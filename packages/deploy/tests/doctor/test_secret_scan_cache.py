@@ -10,11 +10,18 @@ secret-looking text is committed.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from kedro_azureml_deploy.snapshot.secret_scan import SecretFound, cache_file, scan_files
+from kedro_azureml_deploy.snapshot.secret_scan import (
+    SecretFound,
+    cache_file,
+    package_digest,
+    scan_files,
+)
 
 AWS_KEY_ID = "AKIA" + "Q3RZ7XWN4M2KTB5P"
 LEAK = SecretFound(PurePosixPath("src/settings_export.py"), 2, "AWS Access Key")
@@ -185,3 +192,45 @@ def test_a_relative_cache_folder_is_ignored_and_nothing_lands_in_the_project(tmp
 
     assert sorted(root.rglob("*")) == before
     assert cache_file(root).is_relative_to(tmp_path / "home" / ".cache")
+
+
+def test_a_scan_whose_files_are_all_cached_does_not_import_detect_secrets(tmp_path):
+    """Without a baseline, a scan of unchanged files takes its results from the cache without
+    importing detect-secrets (the key of its default settings is worked out from its files)."""
+    root, files = project_with_files(tmp_path / "project")
+    scan(root, files)  # fills the cache
+    program = (
+        "import sys\n"
+        "from pathlib import Path, PurePosixPath\n"
+        "from kedro_azureml_deploy.snapshot.secret_scan import scan_files\n"
+        f"root = Path({str(root)!r})\n"
+        f"found = scan_files(root, root, [PurePosixPath(f) for f in {[str(f) for f in files]!r}])\n"
+        "print(found.from_cache, [str(s.path) for s in found.secrets])\n"
+        "print('detect_secrets' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.splitlines() == ["3 ['src/settings_export.py']", "False"]
+
+    (root / "src/pipeline.py").write_text(f"def run():\n    return {AWS_KEY_ID!r}\n")
+    assert scan(root, files).from_cache == 2  # a changed file is scanned, with detect-secrets
+
+
+def test_the_default_settings_key_changes_with_any_file_of_the_package(tmp_path):
+    package = tmp_path / "detect_secrets"
+    (package / "plugins").mkdir(parents=True)
+    (package / "plugins" / "aws.py").write_text("PATTERN = 'AKIA'\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    before = package_digest(package)
+
+    (package / "__pycache__" / "x.pyc").write_bytes(b"recompiled")
+    assert package_digest(package) == before  # bytecode is not what runs the scan
+    (package / "plugins" / "aws.py").write_text("PATTERN = 'ASIA'\n")
+    assert package_digest(package) != before
+    (package / "plugins" / "aws.py").write_text("PATTERN = 'AKIA'\n")
+    assert package_digest(package) == before
+    (package / "plugins" / "new.py").write_text("")
+    assert package_digest(package) != before
