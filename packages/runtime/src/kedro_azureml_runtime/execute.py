@@ -3,7 +3,8 @@
 A full ``KedroSession`` runs them, so every hook of ``settings.py`` and of installed plugins fires as
 in ``kedro run --nodes``; ``AzurePipelinesRunner`` connects the node's datasets to the folders Azure
 ML mounted for the step. Parameters go into the catalog with the copy mode Kedro would infer, but
-without importing pandas, NumPy and ibis to infer it (``parameter_datasets``).
+without importing pandas, NumPy and ibis to infer it (``parameter_datasets``), and a catalog
+without interpolations is read without OmegaConf's round trip (``catalog_config``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_azureml_runtime.catalog_config import plain_catalog_reading
 from kedro_azureml_runtime.errors import ExecuteError, runtime_error_behind
 from kedro_azureml_runtime.parameter_datasets import explicit_parameter_copy_mode
 from kedro_azureml_runtime.runner import AzurePipelinesRunner
@@ -106,6 +108,7 @@ def _run_once(
     runner = AzurePipelinesRunner(inputs=inputs, outputs=outputs)
     with (
         explicit_parameter_copy_mode(),
+        plain_catalog_reading(),
         KedroSession.create(
             project_path=project_path, env=env, runtime_params=dict(params or {}) or None
         ) as session,
@@ -180,7 +183,9 @@ def select_nodes(pipeline: str, nodes: Sequence[str]) -> Pipeline:
                 f"node {name!r} is not in pipeline {pipeline!r}{_did_you_mean(name, known)}: "
                 "recompile the job after renaming nodes (`kedro azureml compile`)."
             )
-    return registered.filter(node_names=list(nodes))
+    # only_nodes, not filter(node_names=...): filter first copies the whole registered pipeline
+    # (a topological sort of every node), which session.run does again.
+    return registered.only_nodes(*nodes)
 
 
 def check_mounts(selected: Pipeline, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
