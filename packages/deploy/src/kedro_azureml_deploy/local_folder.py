@@ -35,17 +35,21 @@ def ignored_folder(folder: Path) -> Path:
     return folder
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Replace ``path`` with ``text`` in one step (a temporary file renamed over it).
 
     A link at ``path`` is replaced, never written through: nothing outside the project is
-    touched by what the tool writes for itself."""
+    touched by what the tool writes for itself. ``durable``: the text is on disk before the
+    rename (``fsync``), so even a machine's crash leaves the old text or the new one; without,
+    only a crash of this process is covered (the kernel writes the file later), and the write
+    costs no wait for the disk."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

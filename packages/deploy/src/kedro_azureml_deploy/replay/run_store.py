@@ -176,8 +176,11 @@ class ReplayRun:
     def output_folder(self, step: str, port: str) -> Path:
         return self.step_folder(step) / "outputs" / port
 
-    def save(self) -> None:
+    def save(self, *, durable: bool = True) -> None:
         """Write ``run.json`` atomically: a reader sees the old state or the new one.
+        ``durable=False`` (a step's start or end, while the run goes on) does not wait for the
+        disk: a crash of the replay still leaves one state or the other, a crash of the machine
+        may leave the one before (see ``local_folder.write_atomically``).
 
         Raises:
             RunWriteError: it cannot be written (the old state is left as it was).
@@ -195,7 +198,9 @@ class ReplayRun:
             },
         }
         with writing("the run's state", self.path / RUN_FILE):
-            write_atomically(self.path / RUN_FILE, json.dumps(state, indent=2) + "\n")
+            write_atomically(
+                self.path / RUN_FILE, json.dumps(state, indent=2) + "\n", durable=durable
+            )
 
     @classmethod
     def load(cls, path: Path) -> ReplayRun:

@@ -238,7 +238,7 @@ class StepEngine:
             with log_path.open("a", encoding="utf-8") as log:
                 log.write(f"\n{LOG_PREFIX} {state.reuse}: its outputs are those of run {source}\n")
         self._protect_outputs(step.name)
-        self._run.save()
+        self._run.save(durable=False)
         return True
 
     def _start(self, step: StepSpec) -> None:
@@ -304,7 +304,7 @@ class StepEngine:
         state = self._run.steps[step.name]
         state.pid, state.process_group = process.pid, process.process_group
         state.start = "warm" if process.warm else "cold"
-        self._run.save()
+        self._run.save(durable=False)
 
     def _prepare(self, step: StepSpec) -> PreparedStep:
         return prepare_step(
@@ -452,7 +452,7 @@ class StepEngine:
         elif status is not StepStatus.INTERRUPTED:
             self._apply_failure_policy(name)
         if save:
-            self._run.save()
+            self._run.save(durable=False)
 
     def _protect_outputs(self, name: str) -> None:
         for port in self._job.steps[name].outputs:
