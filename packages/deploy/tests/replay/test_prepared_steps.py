@@ -166,3 +166,36 @@ def test_a_kedro_whose_main_does_something_else_runs_all_of_it_after_the_go(tmp_
 
     monkeypatch.setattr(step_starter, "_KEDRO_MAIN_NAMES", ("another", "main"))
     assert step_starter.prepare_command() is kedro.framework.cli.main
+
+
+@pytest.mark.slow
+def test_a_step_kept_from_the_run_resumed_is_never_prepared_so_its_outputs_stay(
+    recorded_project,
+):
+    """``--resume --no-reuse`` runs the steps that had succeeded again, when they are ready;
+    preparing one early would empty its outputs, which a resumed run that stops before it starts
+    keeps recorded as succeeded."""
+    nodes = [
+        NodeSpec("first", "slow_identity", ["params:seed"], ["a"]),
+        NodeSpec("second", "identity", ["a"], ["b"]),
+        NodeSpec("third", "fail", ["b"], ["c"]),
+    ]
+    project, _ = recorded_project(nodes)
+    job_file = compile_job(project)
+    report = replay(project, job_file, max_parallel=1).report
+    assert [step.status for step in report.steps] == ["succeeded", "succeeded", "failed"]
+    outputs = report.run_dir / "second" / "outputs"
+    before = {path: path.read_bytes() for path in outputs.rglob("*") if path.is_file()}
+    assert before
+
+    nodes_file = project.path / "src" / "demo_project" / "pipelines" / "nodes.py"
+    nodes_file.write_text(  # the first step now fails
+        nodes_file.read_text().replace(
+            "def slow_identity(value):\n", "def slow_identity(value):\n    raise RuntimeError\n"
+        )
+    )
+    resumed = replay(project, job_file, max_parallel=1, resume=report.run_id, reuse=False)
+
+    statuses = {step.name: step.status for step in resumed.report.steps}
+    assert statuses["first"] == "failed" and statuses["second"] == "succeeded", statuses
+    assert {path: path.read_bytes() for path in outputs.rglob("*") if path.is_file()} == before

@@ -130,6 +130,8 @@ class StepEngine:
         self._running: dict[str, _RunningStep] = {}
         self._prepared: dict[str, _PreparedStep] = {}
         self._tried_to_prepare: set[str] = set()
+        #: The steps that had succeeded, decided again when ready: their outputs stay until then.
+        self._kept: dict[str, StepState] = {}
         self._halted = False
 
     def run(self) -> None:
@@ -137,7 +139,7 @@ class StepEngine:
 
         Outputs of succeeded steps are read-only while this runs, and writable again after.
         """
-        kept: dict[str, StepState] = {}
+        kept = self._kept
         if self._reuse is not None:  # each succeeded step is decided again when it is ready
             for name, state in self._run.steps.items():
                 if state.status is StepStatus.SUCCEEDED:
@@ -323,7 +325,8 @@ class StepEngine:
         runs or has succeeded (or it is ready and waits for a slot); at most ``max_parallel`` are
         held at once, each prepared once. Not with MLflow tracking (a step's MLflow run is
         created as it starts, and its variables are part of its environment), nor for a step
-        that may be reused (``--resume``, ``step_reuse``: its outputs may be kept). A prepared
+        that may be reused or had succeeded (``--resume``, ``step_reuse``: its outputs may be
+        kept, or stay recorded as they were when the run stops before it starts). A prepared
         step that will not run after all (halted, skipped, stopped) is ended without running
         anything of its command, and its folder removed."""
         unrunnable = {
@@ -350,6 +353,7 @@ class StepEngine:
             if (
                 name in self._tried_to_prepare
                 or self._run.steps[name].status is not StepStatus.NOT_STARTED
+                or name in self._kept  # preparing would empty its outputs (--no-reuse too)
                 or (self._reuse is not None and self._reuse.may_reuse(name))
                 or not all(
                     self._run.steps[upstream].status in (StepStatus.SUCCEEDED, StepStatus.RUNNING)
