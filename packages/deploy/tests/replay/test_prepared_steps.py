@@ -3,6 +3,8 @@ above all, before they have succeeded; a prepared step that does not run leaves 
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import pytest
 from kedro_azureml_deploy.replay import step_starter
 from project_factory import NodeSpec, read_hook_log, recording_hooks_settings
 
-from .conftest import compile_job, replay
+from .conftest import NODE_FUNCTIONS, compile_job, process_ends, replay
+from .test_crash import start_cli, wait_for
 
 #: ``settings.py`` lines recording, in the hook log, each import of the settings by a step (the
 #: compile imports them too, from the project itself), with the step's folder; and refusing to
@@ -199,3 +202,49 @@ def test_a_step_kept_from_the_run_resumed_is_never_prepared_so_its_outputs_stay(
     statuses = {step.name: step.status for step in resumed.report.steps}
     assert statuses["first"] == "failed" and statuses["second"] == "succeeded", statuses
     assert {path: path.read_bytes() for path in outputs.rglob("*") if path.is_file()} == before
+
+
+#: ``settings.py`` lines making the preparation of step ``second`` long, and telling its pid.
+SLOW_SETTINGS = """
+import os as _os
+import time as _time
+from pathlib import Path as _Path
+
+_folder = _Path.cwd()
+if _folder.name == "code" and _folder.parent.name == "second":
+    _Path(_os.environ["SETTINGS_PID"]).write_text(str(_os.getpid()))
+    _time.sleep(30)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["kill -9", "SIGTERM"])
+def test_a_step_being_prepared_ends_with_the_replay_however_it_ends(
+    make_project, tmp_path, monkeypatch, how
+):
+    pid_file, settings_pid = tmp_path / "sleeper.pid", tmp_path / "settings.pid"
+    monkeypatch.setenv("PID_FILE", str(pid_file))
+    monkeypatch.setenv("SETTINGS_PID", str(settings_pid))
+    project = make_project(
+        nodes=[
+            NodeSpec("sleeper", "write_pid_and_sleep", ["params:seed"], ["a"]),
+            NodeSpec("second", "add_one", ["a"], ["b"]),
+        ],
+        extra_functions=NODE_FUNCTIONS,
+        settings=SLOW_SETTINGS,
+    )
+    job_file = compile_job(project)
+    driver = start_cli(project, "replay", str(job_file), "--max-parallel", "1")
+    wait_for(lambda: settings_pid.exists() and settings_pid.read_text(), "second's preparation")
+    preparing = int(settings_pid.read_text())
+
+    if how == "kill -9":
+        driver.kill()
+    else:
+        driver.send_signal(signal.SIGTERM)
+    driver.communicate(timeout=60)
+
+    ended = process_ends(preparing, within=10)
+    if not ended:
+        os.kill(preparing, signal.SIGKILL)
+    assert ended, f"step second's process {preparing}, being prepared, outlived the replay"

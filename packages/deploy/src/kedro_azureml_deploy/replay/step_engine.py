@@ -79,10 +79,11 @@ class _RunningStep:
 
 @dataclass
 class _PreparedStep:
-    """A step prepared, and held at its gate by the warm starter, before it is ready."""
+    """A step prepared before it is ready: its folder, and its warm process held at its gate
+    (``None`` when the starter did not take it: it starts cold, in that folder)."""
 
     prepared: PreparedStep
-    pending: PendingStep
+    pending: PendingStep | None
 
 
 class StepEngine:
@@ -257,11 +258,14 @@ class StepEngine:
         started = time.monotonic()
         process: StepProcess | None = None
         early = self._prepared.pop(step.name, None)
-        if early is not None:  # prepared while its upstream steps ran: it goes now
-            prepared = early.prepared
+        prepared = early.prepared if early is not None else None
+        if prepared is not None:  # prepared while its upstream steps ran
             fingerprints = {port: fingerprint(path) for port, path in prepared.inputs.items()}
-            process = early.pending.go()
-        if process is None:  # prepared anew, also when a prepared step's leader is gone
+            if early is not None and early.pending is not None:  # held at its gate: it goes
+                process = early.pending.go()
+                if process is None:  # its leader is gone: prepared anew, started cold
+                    prepared = None
+        if prepared is None:
             try:
                 prepared = self._prepare(step)
             except StepSetupError as exc:
@@ -365,14 +369,14 @@ class StepEngine:
             self._prepare_early(step, starter)
 
     def _prepare_early(self, step: StepSpec, starter: StepStarter) -> None:
+        log_path = self._run.log_path(step.name)
         try:
             prepared = self._prepare(step)
-        except StepSetupError:  # it fails when it starts, prepared again, saying why
-            self._remove_step_folder(step.name)
+            with writing(f"the log of step {step.name}", log_path):
+                log_path.touch()
+        except (StepSetupError, RunWriteError):  # prepared again when it starts, which says why
+            self._remove_step_folder(step.name)  # (a full disk stops the run then, not now)
             return
-        log_path = self._run.log_path(step.name)
-        with writing(f"the log of step {step.name}", log_path):
-            log_path.touch()
         pending = starter.prestart_step(
             prepared.command,
             cwd=prepared.cwd,
@@ -381,15 +385,14 @@ class StepEngine:
             timeout=step.timeout,
             stopping=self._stopping,
         )
-        if pending is None:  # it starts cold, prepared again when it is ready
-            self._remove_step_folder(step.name)
-            return
         self._prepared[step.name] = _PreparedStep(prepared, pending)
 
     def _cancel_prepared(self, names: set[str]) -> None:
         """End the prepared steps ``names`` without running them, and remove their folders."""
         for name in names:
-            self._prepared.pop(name).pending.cancel()
+            pending = self._prepared.pop(name).pending
+            if pending is not None:
+                pending.cancel()
             self._remove_step_folder(name)
 
     def _remove_step_folder(self, name: str) -> None:

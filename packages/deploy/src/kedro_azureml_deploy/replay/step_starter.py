@@ -18,19 +18,21 @@ Protocol, over the Unix socket ``CONTROL_FD`` (the replay holds the other end):
   writing the step's request into that socket: a 4-byte big-endian length and a JSON object
   ``{"argv", "cwd", "env", "log"}``;
 - the starter forks the step's *leader*, which starts a new session (its process group is the
-  step's, as a cold step's supervisor's is), forks the step process, and writes ``pid <pid>\\n``
-  on the step's socket. The step process sets itself up as the step (:func:`become_step`), does
-  what Kedro's console script does before it reads its command line (:func:`prepare_command`:
-  nothing of the step's inputs, no hook), and waits at a gate (a pipe);
+  step's, as a cold step's supervisor's is), forks the step process, held at a gate (a pipe),
+  and writes ``pid <pid>\\n`` on the step's socket;
+- the replay answers ``prepare\\n`` once it has read the pid in time: the leader opens the gate
+  a first time, and the step process sets itself up as the step (:func:`become_step`), does what
+  Kedro's console script does before it reads its command line (:func:`prepare_command`: nothing
+  of the step's inputs, no Kedro hook) and waits at the gate again;
 - the replay answers ``go\\n``, at once or once the step's upstream steps have succeeded (the
   engine prepares steps ahead, see ``warm_starts.PendingStep``): the leader opens the gate, the
   step runs the rest of its command (:func:`run_step`), and the leader waits for it like
   :func:`.step_supervisor.watch`; it writes ``status <wait status>\\n`` when the step ends, then
   exits as the step did. A leader that dies without writing its status was killed with SIGKILL
   (it ignores SIGINT and SIGTERM). A replay that has given up on the leader (it came too late,
-  or the replay is stopping) closes the socket instead: the leader and the step held at the gate
-  exit, and the step runs nothing of its command here, so it cannot run twice when the replay
-  starts it cold; a step that will not run after all is ended so, its group killed;
+  or the replay is stopping, or the step will not run after all) closes the socket instead, at
+  either answer: the leader kills its group, the step with it wherever it got to. Without the
+  first answer the step has done nothing, so it cannot run twice when the replay starts it cold;
 - when the starter cannot fork the leader, or the leader the step (out of processes), it writes
   ``no fork <reason>\\n`` instead of the pid, and the replay starts the step cold.
 
@@ -62,7 +64,10 @@ from typing import Any, NoReturn
 #: Seconds between two reaps of ended leaders while no request comes.
 REAP_SECONDS = 0.5
 READY = b"ready\n"
+PREPARE = b"prepare\n"
 GO = b"go\n"
+#: What the leader writes into the step's gate for each word of the replay.
+OPENS_PREPARE, OPENS_GO = b"p", b"g"
 NO_FORK = b"no fork "
 #: The key under which a step process's request holds the read end of its gate.
 GATE = "gate"
@@ -193,14 +198,16 @@ def _lead(watch_fd: int, step: socket.socket) -> dict[str, Any] | None:
             return request
         os.close(gate)
         step.sendall(f"pid {os.getpid()}\n".encode())
-        try:
-            told = _read_exactly(step, len(GO))
-        except EOFError:  # the replay gave up on this leader: it starts the step cold, or stops
-            told = b""
-        if told != GO:
-            raise RuntimeError("the replay gave up on this step's start: it does not run here")
-        with contextlib.suppress(BrokenPipeError):  # the step died at the gate: its status tells
-            os.write(opener, b"g")
+        for word, opening in ((PREPARE, OPENS_PREPARE), (GO, OPENS_GO)):
+            try:
+                told = _read_exactly(step, len(word))
+            except EOFError:  # the replay gave up on this step: it starts it cold, or stops
+                told = b""
+            if told != word:
+                _say("step leader: the replay gave up on this step's start: it does not run here")
+                os.killpg(0, signal.SIGKILL)  # the step, wherever it got to, and this leader
+            with contextlib.suppress(BrokenPipeError):  # it died at the gate: its status tells
+                os.write(opener, opening)
         os.close(opener)
         status = _supervisor().watch(watch_fd, child)
         step.sendall(f"status {status}\n".encode())
@@ -334,16 +341,18 @@ def prepare_command() -> Callable[[], Any]:
         return raise_it
 
 
-def wait_for_go(gate: int) -> None:
-    """Wait at the gate until the leader opens it; end this process at once, running nothing
-    more, when the leader ends without opening it (the replay gave up on the step)."""
+def wait_at_gate(gate: int, opening: bytes) -> None:
+    """Wait at the gate until the leader opens it with ``opening``; end this process at once,
+    running nothing more, when the leader ends without (the replay gave up on the step). The
+    gate is closed once it opened for the go."""
     try:
-        opened = os.read(gate, 1) == b"g"
+        opened = os.read(gate, 1) == opening
     except OSError:
         opened = False
     if not opened:
         os._exit(0)
-    os.close(gate)
+    if opening == OPENS_GO:
+        os.close(gate)
 
 
 def _say(line: str) -> None:
@@ -487,8 +496,9 @@ if __name__ == "__main__":
     if step_request is None:  # the replay ended: nothing of the starter needs a teardown
         sys.stderr.flush()
         os._exit(0)
+    wait_at_gate(step_request[GATE], OPENS_PREPARE)  # the replay took this step: set it up
     step_gate = become_step(step_request)
     del step_request
     step_command = prepare_command()
-    wait_for_go(step_gate)
+    wait_at_gate(step_gate, OPENS_GO)
     run_step(step_command)

@@ -429,13 +429,14 @@ class StepStarter:
             return None
         try:
             answer = self._read_answer(channel, stopping)
-        except OSError as exc:  # the leader died before it was told to go: it ran no step
+            leader = re.match(rb"pid (\d+)\n", answer or b"")
+            if answer is not None and leader is not None:
+                channel.sendall(step_starter.PREPARE)  # in time: the step may set itself up
+                return PendingStep(self, channel, int(leader[1]), answer[leader.end() :], timeout)
+        except OSError as exc:  # the leader died before it was answered: it ran no step
             channel.close()
             self._fail(f"it stopped answering ({exc.strerror or exc})")
             return None
-        leader = re.match(rb"pid (\d+)\n", answer or b"")
-        if answer is not None and leader is not None:
-            return PendingStep(self, channel, int(leader[1]), answer[leader.end() :], timeout)
         channel.close()  # a leader that answers after this finds nobody to tell it to go
         if answer is None and not stopping():
             self._fail("it stopped answering")
