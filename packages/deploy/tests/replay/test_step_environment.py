@@ -26,7 +26,7 @@ from kedro_azureml_deploy.replay.step_environment import (
     cache_folder,
     step_environment,
 )
-from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+from kedro_azureml_deploy.replay.step_variables import python_bin_folder
 from project_factory import KedroProject, NodeSpec
 
 from .conftest import compile_job, replay

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_azureml_deploy.replay.step_setup import python_bin_folder, steps_environment
+from kedro_azureml_deploy.replay.step_variables import python_bin_folder, steps_environment
 from kedro_azureml_deploy.replay.warm_starts import (
     LOG_NAME,
     StepStarter,

@@ -17,9 +17,40 @@ local asset cache).
         ...  # report.steps say which step failed; report.run_id resumes the run
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.replay.replay_job import replay_job
-from kedro_azureml_deploy.replay.report import ReplayReport, StepResult
-from kedro_azureml_deploy.replay.run_store import RunStatus, StepStatus
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.replay.replay_job import replay_job
+    from kedro_azureml_deploy.replay.report import ReplayReport, StepResult
+    from kedro_azureml_deploy.replay.run_store import RunStatus, StepStatus
+
+#: Where each public name is defined, imported on first use: ``kedro azureml run --local``
+#: imports ``replay.starter_at_kedro_start`` as Kedro's CLI starts, and the engine is not needed
+#: then (about 20 ms).
+_MODULE_OF = {
+    "replay_job": "replay_job",
+    "ReplayReport": "report",
+    "StepResult": "report",
+    "RunStatus": "run_store",
+    "StepStatus": "run_store",
+}
 
 __all__ = ["ReplayError", "ReplayReport", "RunStatus", "StepResult", "StepStatus", "replay_job"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])

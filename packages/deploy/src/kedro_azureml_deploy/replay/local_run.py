@@ -196,7 +196,7 @@ def forecast_local_run(
     from kedro_azureml_deploy.replay.reuse import Fingerprinter, forecast
     from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStore
     from kedro_azureml_deploy.replay.step_cache import project_cache
-    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+    from kedro_azureml_deploy.replay.step_variables import python_bin_folder
 
     target = default_output_path(project.path, job_name)
     compiled = compile_project_job(project, job_name, options, output=target)

@@ -38,7 +38,7 @@ from kedro_azureml_deploy.replay.run_store import (
 from kedro_azureml_deploy.replay.snapshot import take_snapshot
 from kedro_azureml_deploy.replay.step_cache import project_cache
 from kedro_azureml_deploy.replay.step_engine import StepEngine
-from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+from kedro_azureml_deploy.replay.step_variables import python_bin_folder
 from kedro_azureml_deploy.replay.stop_signals import StopSignals
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def replay_job(
     if not warm:
         starter = None
     elif starter is None or starter.bin_folder != bin_folder:
-        from kedro_azureml_deploy.replay.step_setup import steps_environment
+        from kedro_azureml_deploy.replay.step_variables import steps_environment
         from kedro_azureml_deploy.replay.warm_starts import StepStarter
 
         own_starter = StepStarter(bin_folder, run.path, notify=line_printer(display_console))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import LOCAL_FOLDER
-from kedro_azureml_deploy.replay.step_setup import steps_environment
+from kedro_azureml_deploy.replay.step_variables import steps_environment
 from kedro_azureml_deploy.replay.warm_starts import LOG_NAME, early_starter
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def steps_bin_folder(project_path: Path, python: Path | None) -> Path | None:
     or the built step environment of the project's lock; ``None`` otherwise (the replay builds
     it, or says why it cannot, after the job's checks)."""
     from kedro_azureml_deploy.replay.step_environment import built_bin_folder
-    from kedro_azureml_deploy.replay.step_setup import python_bin_folder
+    from kedro_azureml_deploy.replay.step_variables import python_bin_folder
 
     try:
         return python_bin_folder(python) if python is not None else built_bin_folder(project_path)

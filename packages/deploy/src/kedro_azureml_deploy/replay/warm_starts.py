@@ -40,10 +40,9 @@ from pathlib import Path
 
 from kedro_azureml_deploy.local_folder import write_atomically
 from kedro_azureml_deploy.replay import step_starter
-from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
 from kedro_azureml_deploy.replay.starter_folders import StarterFolder
 from kedro_azureml_deploy.replay.step_process import StepProcess, replay_watch_fd
-from kedro_azureml_deploy.replay.step_setup import steps_environment
+from kedro_azureml_deploy.replay.step_variables import steps_environment
 
 #: Seconds the starter may take, from its start, to import Kedro and the runtime before steps
 #: start cold.
@@ -61,6 +60,8 @@ _SHELL_SYNTAX = set("$`;&|<>()*?[]{}~#!\n")
 def execute_arguments(command: str, cwd: Path) -> list[str] | None:
     """The arguments of ``command`` when it is a plain ``kedro azureml execute ...`` (after an
     image job's ``cd <working copy> &&``), ``None`` when only a shell can run it."""
+    from kedro_azureml_deploy.replay.compiled_file import IMAGE_WORKDIR_PREFIX
+
     prefix = IMAGE_WORKDIR_PREFIX.match(command)
     if prefix is not None:
         if shlex.split(prefix["workdir"]) != [str(cwd)]:
