@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
 
 import pytest
 import yaml
@@ -174,3 +175,34 @@ def test_a_step_cannot_import_what_the_code_upload_leaves_out_of_the_project(
         "warm" if step_starts.warm else "cold"
     )
     assert "No module named 'local_helper'" in (run / "helped" / "step.log").read_text()
+
+
+@pytest.mark.slow
+def test_a_step_finds_no_git_repository_though_the_project_is_one(make_project, step_starts):
+    """The run folder is inside the project: without a ceiling, git (Kedro's session records the
+    commit, MLflow tags its runs with it) found the project's repository above the working copy,
+    where Azure ML's code upload has no ``.git`` and nothing above it."""
+    project = make_project(
+        nodes=[NodeSpec("gitless", "git_repository", ["params:seed"], ["found"])],
+        extra_functions=(
+            "\n\ndef git_repository(seed):\n"
+            "    import subprocess\n\n"
+            "    found = subprocess.run(\n"
+            "        ['git', 'rev-parse', '--show-toplevel'], capture_output=True, text=True\n"
+            "    )\n"
+            "    if found.returncode == 0:\n"
+            "        raise RuntimeError(f'this step is in a git repository: {found.stdout}')\n"
+            "    return seed\n"
+        ),
+    )
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "project"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=project.path,
+            check=True,
+        )
+    compile_job(project)
+
+    result = project.kedro("azureml", "run", "-j", "train", "--local", *step_starts.args)
+
+    assert result.returncode == 0, result.stdout + result.stderr

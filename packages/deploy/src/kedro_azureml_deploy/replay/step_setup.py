@@ -9,6 +9,7 @@ on top of the replay's own environment, with the chosen Python environment first
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Mapping
@@ -30,6 +31,10 @@ from kedro_azureml_deploy.replay.run_store import ReplayRun, writing
 from kedro_azureml_deploy.replay.snapshot import copy_snapshot
 from kedro_azureml_deploy.replay.step_variables import steps_environment
 
+#: Keeps git from finding the project's repository above a step's working copy (the run folder is
+#: in the project): on Azure ML the code upload has no ``.git`` and no repository above it, so
+#: Kedro's session (its ``git`` data) and MLflow (its source tags) find none there either.
+GIT_CEILING = "GIT_CEILING_DIRECTORIES"
 #: Where ``AzureMLAssetDataset`` caches data assets in a project: ``data/<name>/<version>/``.
 ASSET_CACHE = Path("data")
 _NUMERIC = re.compile(r"\d+")
@@ -99,6 +104,9 @@ def prepare_step(
         workdir = f"cd {shlex.quote(str(cwd))} && "
         command = IMAGE_WORKDIR_PREFIX.sub(lambda _: workdir, command, count=1)
     env = {**steps_environment(bin_folder, project_path), **step.environment_variables}
+    env[GIT_CEILING] = os.pathsep.join(
+        filter(None, [str(run.step_folder(step.name)), env.get(GIT_CEILING)])
+    )
     return PreparedStep(command=command, cwd=cwd, env=env, inputs=inputs)
 
 
