@@ -207,18 +207,27 @@ class _ProgressLines:
 
     def _report_changes(self) -> None:
         for name, state in list(self._run.steps.items()):
-            if self._seen.get(name) is state.status:
+            before = self._seen.get(name)
+            if before is state.status:
                 continue
             self._seen[name] = state.status
-            if state.status is StepStatus.RUNNING:
-                line = f"step {name}: running (log: {self._relative(self._run.log_path(name))})"
-            elif state.status is StepStatus.NOT_STARTED:
+            if state.status is StepStatus.NOT_STARTED:
                 continue
-            else:
+            reused = (state.reuse or "").startswith("reused")  # its state may be an earlier one
+            started = state.status is StepStatus.RUNNING or (
+                before is not StepStatus.RUNNING and state.start is not None and not reused
+            )  # a step that ran between two looks (shorter than a poll) started too
+            if started:
+                self._print(
+                    f"step {name}: running (log: {self._relative(self._run.log_path(name))})"
+                )
+            if state.status is not StepStatus.RUNNING:
                 took = f" in {_seconds(state.duration)}" if state.duration is not None else ""
-                line = f"step {name}: {state.status}{took}"
-            stamp = datetime.now().strftime("%H:%M:%S")
-            self._console.print(f"[{stamp}] {line}", markup=False, highlight=False, soft_wrap=True)
+                self._print(f"step {name}: {state.status}{took}")
+
+    def _print(self, line: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self._console.print(f"[{stamp}] {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 class _LiveSteps:

@@ -20,7 +20,6 @@ ready steps wait for it and the loop goes on, so a stop signal or a timeout is h
 
 from __future__ import annotations
 
-import contextlib
 import select
 import time
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.warm_starts import PendingStep, StepStarter
 
 POLL_SECONDS = 0.05
+#: How many times the folder of a step that will not run is removed before it is left.
+REMOVAL_TRIES = 25
 LOG_PREFIX = "[kedro-azureml replay]"
 
 
@@ -327,7 +328,8 @@ class StepEngine:
         process up to its go (``warm_starts.PendingStep``: Kedro's CLI with the project's
         settings, nothing of its inputs, no hook). A step is next when each of its upstream steps
         runs or has succeeded (or it is ready and waits for a slot); at most ``max_parallel`` are
-        held at once, each prepared once. Not with MLflow tracking (a step's MLflow run is
+        held at once, each prepared once; while the starter warms up, only the folders of the
+        steps that are ready. Not with MLflow tracking (a step's MLflow run is
         created as it starts, and its variables are part of its environment), nor for a step
         that may be reused or had succeeded (``--resume``, ``step_reuse``: its outputs may be
         kept, or stay recorded as they were when the run stops before it starts). A prepared
@@ -347,28 +349,37 @@ class StepEngine:
             or self._tracking is not None
             or self._halted
             or self._stopping()
-            or starter.warming()
             or starter.failure is not None
         ):
             return
+        warming = starter.warming()  # meanwhile, the folders of the ready steps only
+        upstream_states = (
+            (StepStatus.SUCCEEDED,) if warming else (StepStatus.SUCCEEDED, StepStatus.RUNNING)
+        )
         for name, step in self._job.steps.items():
             if len(self._prepared) >= self._max_parallel:
                 return
             if (
                 name in self._tried_to_prepare
+                or name in self._prepared
                 or self._run.steps[name].status is not StepStatus.NOT_STARTED
                 or name in self._kept  # preparing would empty its outputs (--no-reuse too)
                 or (self._reuse is not None and self._reuse.may_reuse(name))
                 or not all(
-                    self._run.steps[upstream].status in (StepStatus.SUCCEEDED, StepStatus.RUNNING)
+                    self._run.steps[upstream].status in upstream_states
                     for upstream in step.upstream
                 )
             ):
                 continue
-            self._tried_to_prepare.add(name)
-            self._prepare_early(step, starter)
+            if warming:
+                self._prepare_early(step, None)
+            else:
+                self._tried_to_prepare.add(name)
+                self._prepare_early(step, starter)
 
-    def _prepare_early(self, step: StepSpec, starter: StepStarter) -> None:
+    def _prepare_early(self, step: StepSpec, starter: StepStarter | None) -> None:
+        """Prepare ``step`` now, and have ``starter`` hold its process at its gate; ``None``: its
+        folder only (the starter warms up: the step starts as soon as it is ready)."""
         log_path = self._run.log_path(step.name)
         try:
             prepared = self._prepare(step)
@@ -377,14 +388,16 @@ class StepEngine:
         except (StepSetupError, RunWriteError):  # prepared again when it starts, which says why
             self._remove_step_folder(step.name)  # (a full disk stops the run then, not now)
             return
-        pending = starter.prestart_step(
-            prepared.command,
-            cwd=prepared.cwd,
-            env=prepared.env,
-            log_path=log_path,
-            timeout=step.timeout,
-            stopping=self._stopping,
-        )
+        pending = None
+        if starter is not None:
+            pending = starter.prestart_step(
+                prepared.command,
+                cwd=prepared.cwd,
+                env=prepared.env,
+                log_path=log_path,
+                timeout=step.timeout,
+                stopping=self._stopping,
+            )
         self._prepared[step.name] = _PreparedStep(prepared, pending)
 
     def _cancel_prepared(self, names: set[str]) -> None:
@@ -397,9 +410,15 @@ class StepEngine:
 
     def _remove_step_folder(self, name: str) -> None:
         """Remove the folder of a step that did not start (best effort: it is replaced when the
-        step starts, on a resume)."""
-        with contextlib.suppress(OSError):
-            remove_folder(self._run.step_folder(name))
+        step starts, on a resume). A cancelled step's processes were just sent SIGKILL: one not
+        dead yet may still write a file there (Python's bytecode cache of the project's
+        modules), so the removal is tried again for a little while."""
+        for _ in range(REMOVAL_TRIES):
+            try:
+                remove_folder(self._run.step_folder(name))
+                return
+            except OSError:
+                time.sleep(POLL_SECONDS / 5)
 
     def _collect_ended_steps(self) -> None:
         for name, running in list(self._running.items()):

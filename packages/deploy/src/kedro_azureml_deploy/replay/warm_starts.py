@@ -524,7 +524,7 @@ class StepStarter:
         with contextlib.suppress(OSError):
             self.kept_log.parent.mkdir(parents=True, exist_ok=True)
             log = self.log_path.read_text(encoding="utf-8", errors="replace")
-            write_atomically(self.kept_log, log)
+            write_atomically(self.kept_log, log, durable=False)  # a log: no wait for the disk
 
     def remove_temporary_folder(self) -> None:
         """Remove an early starter's temporary folder (after :meth:`close` and :meth:`copy_log`);
