@@ -71,7 +71,7 @@ DEPLOY = "kedro_azureml_deploy"
 
 #: The deploy package's layers, bottom first: a module may import its own layer and those below.
 LAYERS: list[set[str]] = [
-    {"", "errors", "versions", "local_folder", "user_cache"},  # "": the package (__version__)
+    {"", "errors", "versions", "local_folder", "lazy_names", "user_cache"},  # "": the package
     {"config"},
     {"compiler", "plan_page"},
     {"project", "mlflow_config", "snapshot", "source_tags"},

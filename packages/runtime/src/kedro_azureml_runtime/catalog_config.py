@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kedro_azureml_runtime.project_settings import setting_replaced
+
 CATALOG_KEY = "catalog"
 
 #: ``OmegaConfigLoader`` methods that decide how config is read: a project's loader class that
@@ -154,11 +156,5 @@ def with_plain_catalog(loader_class: type) -> type:
 def plain_catalog_reading() -> Iterator[None]:
     """Within, the config loaders Kedro makes read the catalog with :class:`PlainCatalogMixin`;
     ``CONFIG_LOADER_CLASS`` is restored on the way out."""
-    from kedro.framework.project import settings
-
-    original = settings.CONFIG_LOADER_CLASS
-    settings.set("CONFIG_LOADER_CLASS", with_plain_catalog(original))
-    try:
+    with setting_replaced("CONFIG_LOADER_CLASS", with_plain_catalog):
         yield
-    finally:
-        settings.set("CONFIG_LOADER_CLASS", original)

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
+from kedro_azureml_runtime.project_settings import setting_replaced
+
 CopyMode = Literal["copy", "assign", "deepcopy"]
 
 
@@ -80,11 +82,5 @@ def explicit_parameter_copy_mode() -> Iterator[None]:
     ``DATA_CATALOG_CLASS`` is the one setting through which Kedro lets a project choose the
     catalog class; the setting is restored on the way out.
     """
-    from kedro.framework.project import settings
-
-    original = settings.DATA_CATALOG_CLASS
-    settings.set("DATA_CATALOG_CLASS", with_explicit_parameter_copy_mode(original))
-    try:
+    with setting_replaced("DATA_CATALOG_CLASS", with_explicit_parameter_copy_mode):
         yield
-    finally:
-        settings.set("DATA_CATALOG_CLASS", original)

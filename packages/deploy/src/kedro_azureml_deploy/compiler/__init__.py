@@ -11,8 +11,9 @@ compiler and its configuration models: a replay of a compiled file starts withou
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kedro_azureml_deploy.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kedro_azureml_deploy.compiler.compiled_job import CompiledJob, CompiledStep
@@ -37,15 +38,4 @@ __all__ = [
     "compile_job",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = lazy_names(__name__, _MODULE_OF)

@@ -19,10 +19,10 @@ local asset cache).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kedro_azureml_deploy.errors import ReplayError
+from kedro_azureml_deploy.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kedro_azureml_deploy.replay.replay_job import replay_job
@@ -42,15 +42,4 @@ _MODULE_OF = {
 
 __all__ = ["ReplayError", "ReplayReport", "RunStatus", "StepResult", "StepStatus", "replay_job"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = lazy_names(__name__, _MODULE_OF)
