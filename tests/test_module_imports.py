@@ -184,3 +184,18 @@ def test_only_the_azure_package_imports_what_talks_to_azure():
                 if any(name == banned or name.startswith(banned + ".") for banned in TALKS_TO_AZURE)
             ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_a_package_name_that_is_also_a_module_name_stays_the_documented_function():
+    """``from kedro_azureml_deploy.replay import replay_job`` is the function, also once its
+    module (of the same name) was imported on its own: a lazy package attribute would be the
+    module then, as the import system sets it."""
+    program = (
+        "import kedro_azureml_deploy.replay.replay_job\n"
+        "from kedro_azureml_deploy.replay import replay_job\n"
+        "print(callable(replay_job), type(replay_job).__name__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "function"]

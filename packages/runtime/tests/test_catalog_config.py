@@ -33,8 +33,23 @@ CASES = {  # name: (files, fast path taken, loader arguments)
     ),
     "soft merge, no overlap": (
         {"base/catalog.yml": "a: {type: x}\n", "local/catalog.yml": "c: {type: z}\n"},
-        True,
+        False,
         {"merge_strategy": {"catalog": "soft"}},
+    ),
+    "destructive, in capitals": (
+        {"base/catalog.yml": "a: {type: x, f: a}\n", "local/catalog.yml": "a: {type: z}\n"},
+        True,
+        {"merge_strategy": {"catalog": "DESTRUCTIVE"}},
+    ),
+    "no such strategy": (
+        {"base/catalog.yml": "a: {type: x}\n", "local/catalog.yml": "c: {type: z}\n"},
+        False,
+        {"merge_strategy": {"catalog": "deep"}},
+    ),
+    "strategy None": (
+        {"base/catalog.yml": "a: {type: x}\n", "local/catalog.yml": "c: {type: z}\n"},
+        False,
+        {"merge_strategy": {"catalog": None}},
     ),
     "empty env file": ({"base/catalog.yml": "a: {type: x}\n", "local/catalog.yml": ""}, True, {}),
     "interpolation": (
@@ -145,5 +160,33 @@ def test_a_loader_that_reads_config_its_own_way_is_left_alone():
         def __getitem__(self, key):
             return super().__getitem__(key)
 
+    class DeepMerging(OmegaConfigLoader):
+        @staticmethod
+        def _destructive_merge(config, env_config, env_path):
+            return {**config, **env_config}
+
+    class WithResolvers(OmegaConfigLoader):
+        """Only its constructor differs: it reads the catalog as Kedro does."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+
     assert with_plain_catalog(Custom) is Custom
+    assert with_plain_catalog(DeepMerging) is DeepMerging
+    assert with_plain_catalog(WithResolvers) is not WithResolvers
     assert with_plain_catalog(OmegaConfigLoader).__name__ == "OmegaConfigLoader"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_catalog_that_is_not_utf_8_fails_as_in_kedro(tmp_path):
+    for folder in ("base", "local"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "base" / "catalog.yml").write_bytes("a: {type: x}\n".encode("utf-16"))
+
+    def error(loader_class: type) -> str:
+        loader = loader_class(str(tmp_path), base_env="base", default_run_env="local")
+        with pytest.raises(Exception) as raised:
+            loader["catalog"]
+        return f"{type(raised.value).__name__}: {raised.value}"
+
+    assert error(with_plain_catalog(OmegaConfigLoader)) == error(OmegaConfigLoader)

@@ -221,6 +221,7 @@ def test_a_scan_whose_files_are_all_cached_does_not_import_detect_secrets(tmp_pa
 def test_the_default_settings_key_changes_with_any_file_of_the_package(tmp_path):
     package = tmp_path / "detect_secrets"
     (package / "plugins").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
     (package / "plugins" / "aws.py").write_text("PATTERN = 'AKIA'\n")
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "x.pyc").write_bytes(b"compiled")
@@ -234,3 +235,41 @@ def test_the_default_settings_key_changes_with_any_file_of_the_package(tmp_path)
     assert package_digest(package) == before
     (package / "plugins" / "new.py").write_text("")
     assert package_digest(package) != before
+    linked = tmp_path / "linked"  # uv's symlink link mode: every file a link into its cache
+    (linked / "plugins").mkdir(parents=True)
+    for name in ("__init__.py", "plugins/aws.py", "plugins/new.py"):
+        (linked / name).symlink_to(package / name)
+    assert package_digest(linked) == package_digest(package)
+    (package / "__init__.py").unlink()
+    with pytest.raises(OSError):
+        package_digest(package)  # nothing that could be detect-secrets: no key from it
+
+
+def test_a_baseline_that_appears_during_a_scan_does_not_change_what_it_caches(
+    tmp_path, monkeypatch
+):
+    """The scan decides once whether there is a baseline; a baseline written meanwhile (here:
+    while it works out the default settings' key) must not have its settings' results kept
+    under the default settings' key, where a later scan without it would find them."""
+    from kedro_azureml_deploy.snapshot import secret_scan
+
+    root, files = project_with_files(tmp_path / "project")
+    baseline = {
+        "version": "1.5.0",
+        "plugins_used": [{"name": "PrivateKeyDetector"}],  # would not see the AWS key
+        "filters_used": [],
+        "results": {},
+    }
+    real_key = secret_scan._default_settings_key
+
+    def key_then_a_baseline() -> str | None:
+        (root / ".secrets.baseline").write_text(json.dumps(baseline))
+        return real_key()
+
+    monkeypatch.setattr(secret_scan, "_default_settings_key", key_then_a_baseline)
+    during = scan(root, files)
+    monkeypatch.setattr(secret_scan, "_default_settings_key", real_key)
+    (root / ".secrets.baseline").unlink()
+    after = scan(root, files)
+
+    assert during.secrets == after.secrets == (LEAK,)

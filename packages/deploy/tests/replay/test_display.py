@@ -4,6 +4,7 @@ shorter than the interval at which the lines look at the run."""
 from __future__ import annotations
 
 import io
+import time
 
 from rich.console import Console
 
@@ -50,3 +51,19 @@ def test_a_reused_step_and_one_that_never_started_are_not_shown_running(tmp_path
     lines = lines_of_a_run(tmp_path, reuse_and_fail)
 
     assert lines == ["step a: succeeded in 0.0 s", "step b: failed in 0.0 s"]
+
+
+def test_a_step_whose_earlier_state_comes_back_is_not_shown_running(tmp_path):
+    """A resumed run resets the steps it kept to not started and, when it stops before one is
+    decided again, gives it back its earlier state: it did not run in this replay."""
+    run = RunStore(tmp_path / "runs").create(tmp_path / "job.yml", "type: pipeline\n", ["a"])
+    earlier = StepState(status=StepStatus.SUCCEEDED, started_at="t", duration=1.5, start="warm")
+    run.steps["a"] = earlier
+    stream = io.StringIO()
+    display = ReplayDisplay(Console(file=stream, width=200, color_system=None), tmp_path)
+    with display.live(run, title="Replaying", snapshot=Snapshot(tmp_path, 1, 1, None)):
+        run.steps["a"] = StepState()  # the engine decides it again when it is ready ...
+        time.sleep(0.3)  # (seen by the progress lines)
+        run.steps["a"] = earlier  # ... but the run stopped first
+
+    assert "running" not in stream.getvalue()

@@ -9,7 +9,7 @@ before its node runs. When no file has an interpolation (``${...}``) or a missin
 the round trip gives back what YAML parsed, so :class:`PlainCatalogMixin` returns that, parsed by
 OmegaConf's own YAML loader. Everything else takes Kedro's path unchanged: interpolations anywhere
 in the catalog, a value that is not plain YAML data, a key defined in two files of one environment
-(Kedro's error), a key of ``base`` redefined with the ``soft`` merge strategy, a remote
+(Kedro's error), a merge strategy other than ``destructive`` (``soft`` is OmegaConf's), a remote
 ``conf_source``, a config loader class of the project's own that reads config differently.
 
 The step still reads the project's whole ``conf/``: every catalog file, every entry.
@@ -26,19 +26,13 @@ from kedro_azureml_runtime.project_settings import setting_replaced
 
 CATALOG_KEY = "catalog"
 
-#: ``OmegaConfigLoader`` methods that decide how config is read: a project's loader class that
-#: overrides one of them keeps Kedro's path.
-_READING_METHODS = (
-    "__getitem__",
-    "load_and_merge_dir_config",
-    "_read_raw_config",
-    "_read_dir_configs",
-    "_resolve_from_raw_config",
-    "_merge_and_resolve",
-    "_resolve_catalog_config",
-    "_merge_configs",
-    "_is_valid_config_path",
-    "_is_hidden",
+#: What a project's loader class may define of ``OmegaConfigLoader``'s own and still read the
+#: catalog here: its constructor (resolvers, patterns, defaults); a class overriding anything
+#: else (how files are found, read, merged) keeps Kedro's path.
+_MAY_OVERRIDE = frozenset(
+    {"__init__", "__doc__", "__module__", "__qualname__", "__dict__", "__weakref__"}
+    | {"__annotations__", "__firstlineno__", "__static_attributes__", "__orig_bases__"}
+    | {"_abc_impl", "__abstractmethods__"}  # what ABCMeta gives every subclass
 )
 
 
@@ -73,10 +67,8 @@ def plain_catalog_config(loader: Any) -> dict[str, Any] | None:
         env_config: dict[str, Any] = {}
         for path in _config_files(loader, folder, patterns):
             read_any = True
-            try:
-                # bytes, as OmegaConf.load gets them from Kedro's binary file: PyYAML decodes
-                # them (a byte-order mark, UTF-16) as it does there
-                data = yaml.load(path.read_bytes(), Loader=yaml_loader)
+            try:  # decoded as Kedro decodes it (UTF-8 only), then parsed as OmegaConf parses
+                data = yaml.load(path.read_bytes().decode("utf8"), Loader=yaml_loader)
             except Exception:  # Kedro's own error message
                 return None
             if data is None:
@@ -87,11 +79,14 @@ def plain_catalog_config(loader: Any) -> dict[str, Any] | None:
                 return None  # a key in two files: Kedro's "Duplicate keys found" error
             env_config.update(data)
         env_config = {k: v for k, v in env_config.items() if not k.startswith("_")}
-        if index and merged.keys() & env_config.keys():
-            strategy = loader.merge_strategy.get(CATALOG_KEY, "destructive")
-            if str(strategy).lower() != "destructive":
-                return None
-        merged.update(env_config)
+        if not index:
+            merged = env_config
+            continue
+        strategy = loader.merge_strategy.get(CATALOG_KEY, "destructive")
+        if not isinstance(strategy, str) or strategy.upper() != "DESTRUCTIVE":
+            return None  # soft (OmegaConf's merge) or not a strategy (Kedro's error)
+        # Kedro's own merge of the run environment over base, its debug line included
+        merged = loader._merge_configs(merged, env_config, CATALOG_KEY, str(folder))
     return merged if read_any else None
 
 
@@ -142,8 +137,9 @@ def with_plain_catalog(loader_class: type) -> type:
         return loader_class
     if issubclass(loader_class, PlainCatalogMixin):
         return loader_class
-    for name in _READING_METHODS:
-        if getattr(loader_class, name, None) is not getattr(OmegaConfigLoader, name, None):
+    kedro_names = {name for klass in OmegaConfigLoader.__mro__ for name in vars(klass)}
+    for klass in loader_class.__mro__[: loader_class.__mro__.index(OmegaConfigLoader)]:
+        if (set(vars(klass)) & kedro_names) - _MAY_OVERRIDE:
             return loader_class
     return type(
         loader_class.__name__,

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStatus, StepStatus
+from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStatus, StepState, StepStatus
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -188,11 +189,13 @@ class _ProgressLines:
         self._console = console
         self._relative = relative
         self._seen: dict[str, StepStatus] = {}
+        self._initial: dict[str, StepState] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def __enter__(self) -> _ProgressLines:
         self._seen = {name: state.status for name, state in list(self._run.steps.items())}
+        self._initial = {name: replace(state) for name, state in list(self._run.steps.items())}
         self._thread.start()
         return self
 
@@ -213,10 +216,15 @@ class _ProgressLines:
             self._seen[name] = state.status
             if state.status is StepStatus.NOT_STARTED:
                 continue
-            reused = (state.reuse or "").startswith("reused")  # its state may be an earlier one
-            started = state.status is StepStatus.RUNNING or (
-                before is not StepStatus.RUNNING and state.start is not None and not reused
-            )  # a step that ran between two looks (shorter than a poll) started too
+            # a step that ran between two looks (shorter than a poll) started too; not one
+            # reused, nor one whose earlier state came back (a resume stopped before it ran)
+            ran_unseen = (
+                before is not StepStatus.RUNNING
+                and state.start is not None
+                and not (state.reuse or "").startswith("reused")
+                and state != self._initial.get(name)
+            )
+            started = state.status is StepStatus.RUNNING or ran_unseen
             if started:
                 self._print(
                     f"step {name}: running (log: {self._relative(self._run.log_path(name))})"

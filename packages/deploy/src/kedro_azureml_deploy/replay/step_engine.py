@@ -371,8 +371,9 @@ class StepEngine:
                 )
             ):
                 continue
-            if warming:
+            if warming:  # one a turn of the loop: the starter may be ready at the next
                 self._prepare_early(step, None)
+                return
             else:
                 self._tried_to_prepare.add(name)
                 self._prepare_early(step, starter)

@@ -102,8 +102,8 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
             too_large.append(PurePosixPath(shown))
         elif (digest := _text_digest(path)) is not None:
             to_scan[shown] = digest
-    baseline_path = root / BASELINE_FILE
-    defaults_key = None if baseline_path.is_file() else _default_settings_key()
+    has_baseline = (root / BASELINE_FILE).is_file()  # decided once: the key depends on it
+    defaults_key = None if has_baseline else _default_settings_key()
     if defaults_key is not None:
         cached = ScanCache.open(root, defaults_key)
         hits = {shown: cached.get(shown, digest) for shown, digest in to_scan.items()}
@@ -120,17 +120,21 @@ def scan_files(project_path: Path, source: Path, files: Iterable[PurePosixPath])
                 baseline=None,
                 from_cache=len(to_scan),
             )
-    return _scan_with_detect_secrets(root, to_scan, too_large, defaults_key)
+    return _scan_with_detect_secrets(root, to_scan, too_large, has_baseline, defaults_key)
 
 
 def _scan_with_detect_secrets(
     root: Path,
     to_scan: dict[str, str],
     too_large: list[PurePosixPath],
+    has_baseline: bool,
     defaults_key: str | None,
 ) -> SecretScan:
     """:func:`scan_files` with detect-secrets: the files the cache has no result for are scanned
-    afresh, and a baseline's plugins, filters and known results apply."""
+    afresh, and a baseline's plugins, filters and known results apply. ``has_baseline``: whether
+    the scan found a baseline, once (one that comes or goes meanwhile changes nothing of this
+    scan, so that its results are kept under the settings they were found with); ``defaults_key``:
+    the key of the default settings, which apply without a baseline."""
     from detect_secrets import SecretsCollection
     from detect_secrets.core import baseline as baselines
     from detect_secrets.settings import default_settings, get_plugins, transient_settings
@@ -140,7 +144,7 @@ def _scan_with_detect_secrets(
     problem = None
     found: list[SecretFound] = []
     with contextlib.ExitStack() as settings:
-        if baseline_path.is_file():
+        if has_baseline:
             try:
                 recorded = baselines.load_from_file(str(baseline_path))
                 known = SecretsCollection.load_from_baseline(recorded)
@@ -152,9 +156,10 @@ def _scan_with_detect_secrets(
                 settings.close()  # back to the settings before the baseline
                 problem = f"{type(exc).__name__}: {exc}".removesuffix(": ")
                 known = SecretsCollection()
-        if not baseline_path.is_file() or problem is not None:
+        if not has_baseline or problem is not None:
             settings.enter_context(default_settings())
-        cache = ScanCache.open(root, defaults_key or _settings_key())
+        key = defaults_key if not has_baseline and defaults_key is not None else _settings_key()
+        cache = ScanCache.open(root, key)
         results = {shown: cache.get(shown, digest) for shown, digest in to_scan.items()}
         collection = SecretsCollection(root=str(root))
         for shown, result in results.items():
@@ -180,7 +185,7 @@ def _scan_with_detect_secrets(
         secrets=tuple(sorted(found, key=lambda s: (s.path, s.line, s.kind))),
         scanned=len(to_scan),
         not_scanned=tuple(too_large),
-        baseline=baseline_path if baseline_path.is_file() else None,
+        baseline=baseline_path if has_baseline else None,
         baseline_problem=problem,
         from_cache=len(to_scan) - len(fresh),
     )
@@ -339,19 +344,26 @@ def _default_settings_key() -> str | None:
 
 def package_digest(folder: Path) -> str:
     """A digest of the relative path and content of every file under ``folder`` (compiled
-    bytecode left out, links not followed).
+    bytecode left out; a link to a file counts by its target's content, as uv's symlink link mode
+    installs every file; links to folders are not followed).
 
     Raises:
-        OSError: a file cannot be read.
+        OSError: a file or folder cannot be read, or ``folder`` holds no ``__init__.py``.
     """
     entries = []
-    for parent, folders, names in os.walk(folder):
+
+    def unreadable(error: OSError) -> None:
+        raise error
+
+    for parent, folders, names in os.walk(folder, onerror=unreadable):
         folders[:] = [name for name in folders if name != "__pycache__"]
         for name in names:
             path = Path(parent, name)
-            if not path.is_symlink() and path.is_file():
+            if path.is_file():  # a link to a file counts by its target's content
                 content = hashlib.sha256(path.read_bytes()).hexdigest()
                 entries.append(f"{path.relative_to(folder).as_posix()} {content}")
+    if not any(entry.startswith("__init__.py ") for entry in entries):
+        raise FileNotFoundError(f"{folder} holds no package: its files cannot be read")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
 
