@@ -707,7 +707,12 @@ def test_a_stop_signal_during_the_warm_up_stops_the_replay_at_once(
             seen.append(line)
             if line.startswith("Replaying "):
                 break
-        assert mark.is_file(), (seen, replaying.communicate())
+        deadline = time.monotonic() + 30  # the starter's interpreter writes it as it starts
+        while not (mark.is_file() and mark.read_text()):
+            if time.monotonic() > deadline or replaying.poll() is not None:
+                stdout, stderr = replaying.communicate(timeout=60)
+                pytest.fail(f"the starter never warmed up:\n{''.join(seen)}{stdout}\n{stderr}")
+            time.sleep(0.05)
         starter = int(mark.read_text())
         time.sleep(1)  # the engine waits for the starter now
 
