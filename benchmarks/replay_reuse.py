@@ -64,7 +64,7 @@ from kedro_azureml_deploy.compiler import CompileOptions
 from kedro_azureml_deploy.project import open_project
 from kedro_azureml_deploy.replay import local_run, reuse as reuse_module
 
-replay_job = sys.modules["kedro_azureml_deploy.replay.replay_job"]  # the package exports the function
+replay_job = sys.modules["kedro_azureml_deploy.replay.job_replay"]  # the package exports the function
 
 spent = [0.0]
 

@@ -94,7 +94,7 @@ def test_the_replay_of_a_compiled_file_imports_neither_the_compiler_nor_the_conf
     which cost it about a second of start-up before each replay."""
     code = (
         "import json, sys\n"
-        "import kedro_azureml_deploy.replay.replay_job\n"
+        "import kedro_azureml_deploy.replay.job_replay\n"
         "heavy = ('pydantic', 'kedro_azureml_deploy.config', 'kedro_azureml_deploy.compiler.job')\n"
         "print('HEAVY=' + json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
         "from kedro_azureml_deploy.compiler import CompileOptions, compile_job\n"

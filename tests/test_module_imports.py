@@ -186,12 +186,15 @@ def test_only_the_azure_package_imports_what_talks_to_azure():
     assert not offenders, "\n".join(offenders)
 
 
-def test_a_package_name_that_is_also_a_module_name_stays_the_documented_function():
-    """``from kedro_azureml_deploy.replay import replay_job`` is the function, also once its
-    module (of the same name) was imported on its own: a lazy package attribute would be the
-    module then, as the import system sets it."""
+def test_the_replay_package_s_names_stay_the_documented_ones_whatever_was_imported():
+    """``from kedro_azureml_deploy.replay import replay_job`` is the function, also once the
+    package's modules were imported on their own: a package attribute (lazy or not) named as one
+    of its modules becomes that module when the module is imported."""
     program = (
-        "import kedro_azureml_deploy.replay.replay_job\n"
+        "import pkgutil, importlib\n"
+        "import kedro_azureml_deploy.replay as replay\n"
+        "for module in pkgutil.iter_modules(replay.__path__):\n"
+        "    importlib.import_module(f'kedro_azureml_deploy.replay.{module.name}')\n"
         "from kedro_azureml_deploy.replay import replay_job\n"
         "print(callable(replay_job), type(replay_job).__name__)\n"
     )

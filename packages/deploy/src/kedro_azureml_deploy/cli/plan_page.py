@@ -38,8 +38,8 @@ def write_page(
 
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     if run_id is not None:
+        from kedro_azureml_deploy.replay.job_replay import DEFAULT_RUNS_DIR
         from kedro_azureml_deploy.replay.live_page import latest_run, write_run_page
-        from kedro_azureml_deploy.replay.replay_job import DEFAULT_RUNS_DIR
         from kedro_azureml_deploy.replay.run_store import RunStore
 
         store = RunStore(project.path / DEFAULT_RUNS_DIR)

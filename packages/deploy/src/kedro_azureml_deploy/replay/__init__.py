@@ -17,9 +17,30 @@ local asset cache).
         ...  # report.steps say which step failed; report.run_id resumes the run
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from kedro_azureml_deploy.errors import ReplayError
-from kedro_azureml_deploy.replay.replay_job import replay_job
-from kedro_azureml_deploy.replay.report import ReplayReport, StepResult
-from kedro_azureml_deploy.replay.run_store import RunStatus, StepStatus
+from kedro_azureml_deploy.lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from kedro_azureml_deploy.replay.job_replay import replay_job
+    from kedro_azureml_deploy.replay.report import ReplayReport, StepResult
+    from kedro_azureml_deploy.replay.run_store import RunStatus, StepStatus
+
+#: Where each public name is defined, imported on first use: ``kedro azureml run --local``
+#: imports ``replay.starter_at_kedro_start`` as Kedro's CLI starts, when the engine is not needed
+#: yet (about 10 ms before the starter starts). No name is also a module's: importing a module
+#: ``replay_job`` would set the package's ``replay_job`` to it.
+_MODULE_OF = {
+    "replay_job": "job_replay",
+    "ReplayReport": "report",
+    "StepResult": "report",
+    "RunStatus": "run_store",
+    "StepStatus": "run_store",
+}
 
 __all__ = ["ReplayError", "ReplayReport", "RunStatus", "StepResult", "StepStatus", "replay_job"]
+
+__getattr__, __dir__ = lazy_names(__name__, _MODULE_OF)

@@ -25,7 +25,7 @@ from kedro_azureml_deploy.errors import ReplayError
 from kedro_azureml_deploy.local_folder import ignored_folder
 from kedro_azureml_deploy.project_jobs import compile_project_job, default_output_path
 from kedro_azureml_deploy.replay.compiled_file import read_compiled_file
-from kedro_azureml_deploy.replay.replay_job import line_printer, replay_job, stdout_console
+from kedro_azureml_deploy.replay.job_replay import line_printer, replay_job, stdout_console
 from kedro_azureml_deploy.replay.step_reads import job_reads
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def forecast_local_run(
         ReplayError: there is no such run, or no run of the job yet.
     """
     from kedro_azureml_deploy.replay.fingerprint import file_digest
-    from kedro_azureml_deploy.replay.replay_job import DEFAULT_RUNS_DIR
+    from kedro_azureml_deploy.replay.job_replay import DEFAULT_RUNS_DIR
     from kedro_azureml_deploy.replay.reuse import Fingerprinter, forecast
     from kedro_azureml_deploy.replay.run_store import ReplayRun, RunStore
     from kedro_azureml_deploy.replay.step_cache import project_cache
