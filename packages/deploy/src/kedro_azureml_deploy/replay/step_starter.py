@@ -245,7 +245,7 @@ def become_step(request: dict[str, Any]) -> int:
     """Turn this forked process into the step, as a cold start would set it up: the default
     signal handlers of a new interpreter, stdin from ``/dev/null``, stdout and stderr to the
     step's log, exactly the step's environment and working copy, no other open file but its
-    gate (returned: :func:`wait_for_go` closes it), and the command line of ``kedro``."""
+    gate (returned: :func:`wait_at_gate` closes it at the go), and the command line of ``kedro``."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for signum in (signal.SIGPIPE, signal.SIGXFSZ):
